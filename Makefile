@@ -1,0 +1,41 @@
+# Two commands for a fresh clone:
+#   make lab    set up .venv (first time only) and open JupyterLab on the notebooks
+#   make test   set up .venv (first time only) and run every test, notebooks included
+# Others: make notebooks (rebuild + execute notebooks from notebooks/src), make slides, make bench.
+#
+# VENV may point elsewhere (CI keeps it in a cache): make test VENV=/path/to/venv
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+REQ_HASH := $(shell sha256sum requirements.txt | cut -c1-16)
+STAMP := $(VENV)/.course-installed-$(REQ_HASH)
+
+.PHONY: lab test venv notebooks slides bench clean
+
+venv: $(STAMP)
+	@$(PY) -c "import course_lib, pathlib, sys; sys.exit(pathlib.Path(course_lib.__file__).resolve().parent != pathlib.Path('course_lib').resolve())" 2>/dev/null \
+	  || $(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+
+$(STAMP):
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -r requirements.txt
+	rm -f $(VENV)/.course-installed-*
+	touch $(STAMP)
+
+lab: venv
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: venv
+	$(PY) -m pytest
+
+notebooks: venv
+	$(PY) tools/build_notebooks.py
+
+slides: venv
+	$(VENV)/bin/jupyter nbconvert --to slides --output-dir slides notebooks/*.ipynb
+
+bench: venv
+	$(PY) benchmarks/bench_training.py
+
+clean:
+	rm -rf $(VENV) slides .pytest_cache
