@@ -157,12 +157,12 @@ def make_spirals(n_samples: int = 600, n_classes: int = 3, noise: float = 0.2,
                  generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
     """Points on ``n_classes`` interleaved spiral arms (the cs231n toy set).
 
-    Arm k: radius r in [0, 1], angle θ = 4r + 2πk/K + noise·ε; x = r (sin θ, cos θ).
+    Arm k: radius r in (0, 1], angle θ = 4r + 2πk/K + noise·ε; x = r (sin θ, cos θ).
     """
     if n_classes < 2 or n_samples < n_classes:
         raise ValueError(f"need n_classes >= 2 and n_samples >= n_classes, got {n_samples}, {n_classes}")
     per = n_samples // n_classes
-    r = torch.linspace(0.0, 1.0, per).repeat(n_classes)
+    r = torch.linspace(0.0, 1.0, per + 1)[1:].repeat(n_classes)  # r = 0 would be one point shared by all arms
     k = torch.arange(n_classes).repeat_interleave(per)
     theta = 4 * r + 2 * torch.pi * k / n_classes + noise * torch.randn(per * n_classes, generator=generator)
     x = torch.stack([r * torch.sin(theta), r * torch.cos(theta)], dim=1)

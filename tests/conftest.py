@@ -1,0 +1,27 @@
+"""Shared fixtures: every device present, and a quiet, deterministic environment."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("COURSE_PROGRESS", "0")  # no progress bars in tests or in nbval's kernels
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest
+import torch
+
+from course_lib.device import available_devices
+
+DEVICES = [d for d in available_devices() if not d.startswith("cuda:") or d == "cuda:0"]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request) -> torch.device:
+    """Run the test once per device present (always the CPU; CUDA / MPS when available)."""
+    return torch.device(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+    yield
