@@ -13,7 +13,7 @@ STAMP := $(VENV)/.course-installed-$(REQ_HASH)
 .PHONY: lab test venv notebooks slides bench clean
 
 venv: $(STAMP)
-	@$(PY) -c "import course_lib, pathlib, sys; sys.exit(pathlib.Path(course_lib.__file__).resolve().parent != pathlib.Path('course_lib').resolve())" 2>/dev/null \
+	@$(PY) -P -c "import course_lib, pathlib, sys; sys.exit(pathlib.Path(course_lib.__file__).resolve().parent != pathlib.Path('$(CURDIR)/course_lib').resolve())" 2>/dev/null \
 	  || $(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 
 $(STAMP):
