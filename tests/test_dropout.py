@@ -1,0 +1,353 @@
+"""course_lib.dropout against torch.nn.functional.dropout and against dropout's defining properties."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib.dropout import (DropConnectLinear, InvertedDropout, VanillaDropout, check_probability,
+                                dropout_mask, enable_dropout, inverted_dropout, is_dropout_layer, mc_predict,
+                                vanilla_dropout)
+
+PS = [0.1, 0.5, 0.8]
+
+
+def _gen(device, seed=0):
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+def _nonzero(shape, device, seed=0):
+    """Random inputs without zeros, so a zero in the output can only come from the mask."""
+    x = torch.randn(shape, generator=_gen("cpu", seed))
+    return (x + torch.sign(x)).to(device)  # |x| >= 1
+
+
+# ----------------------------------------------------------------- the mask
+@pytest.mark.parametrize("p", PS)
+def test_mask_is_bernoulli_keep_probability(device, p):
+    x = torch.zeros(200_000, device=device, dtype=torch.float64)
+    m = dropout_mask(x, p, generator=_gen(device))
+    assert m.shape == x.shape and m.dtype == x.dtype and m.device == x.device
+    assert set(m.unique().tolist()) <= {0.0, 1.0}
+    keep = 1 - p
+    se = math.sqrt(keep * (1 - keep) / x.numel())
+    assert abs(m.mean().item() - keep) < 5 * se  # P(m = 1) = p_keep = 1 - p
+
+
+def test_mask_is_reproducible_with_a_generator(device):
+    x = torch.zeros(1000, device=device)
+    a = dropout_mask(x, 0.4, generator=_gen(device, 7))
+    b = dropout_mask(x, 0.4, generator=_gen(device, 7))
+    c = dropout_mask(x, 0.4, generator=_gen(device, 8))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+# ----------------------------------------------------------------- inverted dropout vs F.dropout
+@pytest.mark.parametrize("p", PS)
+def test_inverted_dropout_equals_F_dropout_with_the_same_seed_on_cpu(p):
+    # On the CPU F.dropout draws noise = bernoulli_(1 - p), divides it by 1 - p and multiplies:
+    # the same seed gives the same mask, so outputs AND gradients are bit-for-bit equal.
+    x = torch.randn(64, 33)
+    g = torch.randn(64, 33)
+    xr, xo, xm = (x.clone().requires_grad_() for _ in range(3))
+    torch.manual_seed(123)
+    ref = F.dropout(xr, p, training=True)
+    torch.manual_seed(123)
+    ours = inverted_dropout(xo, p, training=True)
+    torch.manual_seed(123)
+    layer_out = InvertedDropout(p)(xm)
+    assert torch.equal(ours, ref) and torch.equal(layer_out, ref)
+    ref.backward(g)
+    ours.backward(g)
+    layer_out.backward(g)
+    assert torch.equal(xo.grad, xr.grad) and torch.equal(xm.grad, xr.grad)
+
+
+@pytest.mark.parametrize("p", PS)
+def test_inverted_dropout_follows_F_dropouts_rule_through_the_mask(device, p):
+    # On any device: both outputs are x * mask / (1 - p) for their own mask, with keep rate 1 - p.
+    x = _nonzero((400, 250), device)
+    ref = F.dropout(x, p, training=True)
+    ref_mask = (ref != 0).to(x.dtype)
+    torch.testing.assert_close(ref, x * ref_mask / (1 - p))
+    layer = InvertedDropout(p).to(device)
+    out = layer(x)
+    assert torch.equal(out != 0, layer.mask.bool())
+    torch.testing.assert_close(out, x * layer.mask / (1 - p))
+    torch.testing.assert_close(out[out != 0], x[out != 0] / (1 - p))  # the scale rule: kept units × 1/p_keep
+    se = math.sqrt(p * (1 - p) / x.numel())
+    for mask in (ref_mask, layer.mask):
+        assert abs(mask.mean().item() - (1 - p)) < 5 * se
+
+
+def test_inverted_module_matches_nn_dropout_in_both_modes_on_cpu():
+    x = torch.randn(8, 16)
+    ours, ref = InvertedDropout(0.3), nn.Dropout(0.3)
+    torch.manual_seed(5)
+    a = ours(x)
+    torch.manual_seed(5)
+    b = ref(x)
+    assert torch.equal(a, b)
+    ours.eval()
+    ref.eval()
+    assert torch.equal(ours(x), ref(x)) and torch.equal(ours(x), x)
+
+
+# ----------------------------------------------------------------- expectations
+@pytest.mark.parametrize("p", PS)
+def test_inverted_dropout_keeps_the_expectation(device, p):
+    # E[m x / p_keep] = x; each entry of the mean of K samples has standard error |x| sqrt(p / (p_keep K)).
+    K, n = 20_000, 50
+    x = torch.linspace(-2, 3, n, device=device, dtype=torch.float64)
+    samples = inverted_dropout(x.expand(K, n), p, generator=_gen(device))  # an independent mask per row
+    se = x.abs() * math.sqrt(p / ((1 - p) * K))
+    assert ((samples.mean(0) - x).abs() <= 5 * se + 1e-12).all()
+
+
+@pytest.mark.parametrize("p", PS)
+def test_vanilla_dropout_expectation_is_the_test_time_scaling(device, p):
+    # E[m x] = p_keep x, which is exactly what vanilla dropout outputs at test time.
+    K, n = 20_000, 50
+    x = torch.linspace(-2, 3, n, device=device, dtype=torch.float64)
+    samples = vanilla_dropout(x.expand(K, n), p, generator=_gen(device))
+    test_time = vanilla_dropout(x, p, training=False)
+    torch.testing.assert_close(test_time, (1 - p) * x)
+    se = x.abs() * math.sqrt(p * (1 - p) / K)
+    assert ((samples.mean(0) - test_time).abs() <= 5 * se + 1e-12).all()
+
+
+def test_vanilla_and_inverted_differ_only_by_the_scale(device):
+    x = torch.randn(100, device=device)
+    v = vanilla_dropout(x, 0.3, generator=_gen(device, 3))
+    i = inverted_dropout(x, 0.3, generator=_gen(device, 3))
+    torch.testing.assert_close(v / 0.7, i)
+
+
+# ----------------------------------------------------------------- train() / eval()
+@pytest.mark.parametrize("p", PS)
+def test_eval_mode_identity_and_scaling(device, p):
+    x = torch.randn(32, 10, device=device)
+    inv, van = InvertedDropout(p).to(device), VanillaDropout(p).to(device)
+    assert inv.training and van.training
+    assert (inv(x) == 0).any() and (van(x) == 0).any()  # random in training mode
+    inv.eval()
+    van.eval()
+    assert torch.equal(inv(x), x)  # inverted: identity
+    torch.testing.assert_close(van(x), (1 - p) * x)  # vanilla: scale by p_keep
+    assert torch.equal(inverted_dropout(x, p, training=False), x)
+    torch.testing.assert_close(vanilla_dropout(x, p, training=False), (1 - p) * x)
+
+
+def test_layers_follow_the_model_mode(device):
+    model = nn.Sequential(nn.Linear(5, 20), InvertedDropout(0.5), nn.Linear(20, 3)).to(device)
+    x = torch.randn(4, 5, device=device)
+    model.eval()
+    a, b = model(x), model(x)
+    assert torch.equal(a, b)  # deterministic at test time
+    model.train()
+    c, d = model(x), model(x)
+    assert not torch.equal(c, d)  # a fresh mask on every forward pass
+
+
+def test_p_zero_is_the_identity_in_training(device):
+    x = torch.randn(50, device=device)
+    assert torch.equal(inverted_dropout(x, 0.0), x) and torch.equal(vanilla_dropout(x, 0.0), x)
+    assert torch.equal(InvertedDropout(0.0)(x), x) and torch.equal(VanillaDropout(0.0)(x), x)
+
+
+# ----------------------------------------------------------------- gradients
+@pytest.mark.parametrize("p", PS)
+def test_gradient_flows_only_through_kept_units(device, p):
+    x = torch.randn(30, 40, device=device, requires_grad=True)
+    g = torch.randn(30, 40, device=device)
+    layer = InvertedDropout(p).to(device)
+    layer(x).backward(g)
+    m = layer.mask
+    torch.testing.assert_close(x.grad, g * m / (1 - p))  # ∂d/∂x = m / p_keep
+    assert (x.grad[m == 0] == 0).all()
+
+    x.grad = None
+    vanilla = VanillaDropout(p).to(device)
+    vanilla(x).backward(g)
+    torch.testing.assert_close(x.grad, g * vanilla.mask)  # ∂d/∂x = m
+
+
+def test_eval_mode_gradients(device):
+    x = torch.randn(10, device=device, requires_grad=True)
+    InvertedDropout(0.4).eval()(x).sum().backward()
+    torch.testing.assert_close(x.grad, torch.ones_like(x))
+    x.grad = None
+    VanillaDropout(0.4).eval()(x).sum().backward()
+    torch.testing.assert_close(x.grad, torch.full_like(x, 0.6))
+
+
+# ----------------------------------------------------------------- DropConnect
+def _linear_pair(device, p=0.5):
+    torch.manual_seed(1)
+    dc = DropConnectLinear(12, 5, p=p).to(device)
+    plain = nn.Linear(12, 5).to(device)
+    plain.load_state_dict(dc.state_dict())
+    return dc, plain
+
+
+def test_dropconnect_eval_is_the_plain_linear_layer(device):
+    dc, plain = _linear_pair(device)
+    dc.eval()
+    x = torch.randn(7, 12, device=device)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    a, b = dc(x1), plain(x2)
+    torch.testing.assert_close(a, b, rtol=0, atol=0)
+    a.square().sum().backward()
+    b.square().sum().backward()
+    torch.testing.assert_close(x1.grad, x2.grad)
+    torch.testing.assert_close(dc.weight.grad, plain.weight.grad)
+    torch.testing.assert_close(dc.bias.grad, plain.bias.grad)
+
+
+def test_dropconnect_drops_weights_not_units(device):
+    dc, plain = _linear_pair(device, p=0.3)
+    x = torch.randn(6, 12, device=device)
+    y = dc(x)
+    assert dc.mask.shape == dc.weight.shape  # one entry per connection, shared by the mini-batch
+    torch.testing.assert_close(y, F.linear(x, dc.weight * dc.mask / 0.7, dc.bias))
+    assert not (y == 0).any()  # a unit only loses some of its inputs, it is not switched off
+    g = torch.randn_like(y)
+    y.backward(g)
+    torch.testing.assert_close(dc.weight.grad, (g.T @ x) * dc.mask / 0.7)
+    assert (dc.weight.grad[dc.mask == 0] == 0).all()  # dropped connections get no update
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5])
+def test_dropconnect_training_expectation_is_the_plain_layer(device, p):
+    dc, plain = _linear_pair(device, p=p)
+    dc.double()
+    plain.double()
+    x = torch.randn(3, 12, device=device, dtype=torch.float64)
+    K = 3000
+    with torch.no_grad():
+        mean = sum(dc(x) for _ in range(K)) / K
+        expected = plain(x)
+        # Var[y_j] = Σ_i x_i² W_ji² p / p_keep for one mask
+        se = torch.sqrt((x.square() @ plain.weight.square().T) * p / (1 - p) / K)
+    assert ((mean - expected).abs() <= 5 * se).all()
+
+
+def test_dropconnect_repr_and_p_zero(device):
+    dc, plain = _linear_pair(device, p=0.0)
+    x = torch.randn(2, 12, device=device)
+    assert torch.equal(dc(x), plain(x))
+    assert "p=0.25 (keep 0.75)" in repr(DropConnectLinear(3, 2, p=0.25))
+    assert "in_features=3, out_features=2" in repr(DropConnectLinear(3, 2, p=0.25))
+
+
+# ----------------------------------------------------------------- Monte-Carlo prediction
+def test_mc_predict_of_a_linear_readout_converges_to_weight_scaling(device):
+    # Dropout followed by a linear layer: E_mask[output] equals the eval-mode output exactly.
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Linear(6, 30), nn.ReLU(), nn.Dropout(0.5), nn.Linear(30, 4)).to(device)
+    x = torch.randn(5, 6, device=device)
+    K = 1000
+    mc = mc_predict(model, x, n_samples=K, probs=False)
+    model.eval()
+    with torch.no_grad():
+        scaled = model(x)
+        h = model[1](model[0](x))
+        se = torch.sqrt((h.square() @ model[3].weight.square().T) * 1.0 / K)  # Var of one pass: Σ h² W² p/p_keep
+    assert ((mc - scaled).abs() <= 5 * se + 1e-5).all()
+    assert (mc - scaled).abs().max() > 0  # and it really was random
+
+
+def test_mc_predict_probs_restores_modes_and_keeps_batchnorm_in_eval(device):
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Linear(4, 16), nn.BatchNorm1d(16), nn.ReLU(), VanillaDropout(0.5),
+                          nn.Linear(16, 3)).to(device)
+    model.train()
+    before = model[1].running_mean.clone()
+    x = torch.randn(10, 4, device=device)
+    probs = mc_predict(model, x, n_samples=20)
+    assert probs.shape == (10, 3)
+    torch.testing.assert_close(probs.sum(1), torch.ones(10, device=device))
+    assert torch.equal(model[1].running_mean, before)  # batch norm used its running statistics
+    assert all(m.training for m in model.modules())  # train mode restored
+    model.eval()
+    mc_predict(model, x, n_samples=2)
+    assert not any(m.training for m in model.modules())  # eval mode restored
+
+
+def test_mc_predict_is_random_but_seeded(device):
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 3)).to(device)
+    x = torch.randn(10, 4, device=device)
+    torch.manual_seed(0)
+    a = mc_predict(model, x, n_samples=3)
+    torch.manual_seed(0)
+    b = mc_predict(model, x, n_samples=3)
+    c = mc_predict(model, x, n_samples=3)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_enable_dropout_and_is_dropout_layer():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.1), InvertedDropout(0.2),
+                          VanillaDropout(0.2), DropConnectLinear(4, 4), nn.Dropout2d(0.1))
+    assert enable_dropout(model) == 5
+    assert [m.training for m in model] == [False, False, True, True, True, True, True]
+    assert not is_dropout_layer(nn.Linear(2, 2)) and is_dropout_layer(nn.AlphaDropout(0.1))
+
+
+# ----------------------------------------------------------------- bad input
+@pytest.mark.parametrize("bad", [-0.1, 1.0, 1.5, float("nan")])
+def test_probability_outside_0_1_is_rejected(bad):
+    msg = r"must be in \[0, 1\).*probability of DROPPING"
+    for make in (lambda: InvertedDropout(bad), lambda: VanillaDropout(bad), lambda: DropConnectLinear(3, 2, p=bad),
+                 lambda: inverted_dropout(torch.ones(3), bad), lambda: vanilla_dropout(torch.ones(3), bad),
+                 lambda: dropout_mask(torch.ones(3), bad), lambda: check_probability(bad)):
+        with pytest.raises(ValueError, match=msg):
+            make()
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, True, torch.tensor(0.5)])
+def test_probability_of_the_wrong_type_is_rejected(bad):
+    with pytest.raises(TypeError, match="must be a real number in"):
+        InvertedDropout(bad)
+    with pytest.raises(TypeError, match="must be a real number in"):
+        inverted_dropout(torch.ones(3), bad)
+
+
+def test_check_probability_accepts_ints_and_numpy_floats():
+    import numpy as np
+
+    assert check_probability(0) == 0.0 and check_probability(np.float32(0.25)) == 0.25
+
+
+def test_bad_inputs_are_rejected():
+    with pytest.raises(TypeError, match="floating-point tensor, got dtype torch.int64"):
+        inverted_dropout(torch.ones(3, dtype=torch.long), 0.5)
+    with pytest.raises(TypeError, match="needs a tensor, got list"):
+        vanilla_dropout([1.0, 2.0], 0.5)
+    with pytest.raises(TypeError, match="floating-point tensor"):
+        InvertedDropout(0.5)(torch.ones(3, dtype=torch.long))
+    with pytest.raises(ValueError, match="in_features must be a positive int, got 0"):
+        DropConnectLinear(0, 3)
+    with pytest.raises(ValueError, match="out_features must be a positive int, got 2.5"):
+        DropConnectLinear(3, 2.5)
+
+
+def test_mc_predict_bad_arguments():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+    x = torch.randn(3, 2)
+    with pytest.raises(ValueError, match="n_samples must be a positive int, got 0"):
+        mc_predict(model, x, n_samples=0)
+    with pytest.raises(TypeError, match="model must be an nn.Module, got function"):
+        mc_predict(lambda t: t, x)
+    plain = nn.Sequential(nn.Linear(2, 2))
+    plain.train()
+    with pytest.raises(ValueError, match="no dropout layer"):
+        mc_predict(plain, x)
+    assert plain.training  # mode restored even after the error
+
+
+def test_repr_states_both_probabilities():
+    assert repr(InvertedDropout(0.2)) == "InvertedDropout(p=0.2 (keep 0.8))"
+    assert repr(VanillaDropout(0.5)) == "VanillaDropout(p=0.5 (keep 0.5))"
+    assert InvertedDropout(0.2).p_keep == pytest.approx(0.8)
