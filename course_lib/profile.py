@@ -64,17 +64,23 @@ def setup_notebook(seed: int = 0, *, profile: str | None = None, device: str | N
                    deterministic: bool = True, style: bool = True, verbose: bool = True) -> Setup:
     """Seed everything, pick the device and profile, and set the plotting style.
 
-    Returns a :class:`Setup`; prints one line saying what was chosen when ``verbose``.
+    On the CPU in the fast profile PyTorch gets one thread unless ``COURSE_NUM_THREADS`` says
+    otherwise (same numbers on every machine, no contention); in the full profile it keeps its
+    own default. Returns a :class:`Setup`; prints one line saying what was chosen when ``verbose``.
     """
     chosen = get_profile(profile)
-    set_num_threads()
+    dev = get_device(device)
+    # The fast profile's models are tiny: one CPU thread is as quick as several, gives the same
+    # numbers on every machine, and does not fight other processes for cores. COURSE_NUM_THREADS wins.
+    default_threads = 1 if chosen == "fast" and dev.type == "cpu" else None
+    threads = set_num_threads(None if os.environ.get("COURSE_NUM_THREADS", "").strip() else default_threads)
     set_deterministic(deterministic)
     generator = seed_everything(seed)
-    dev = get_device(device)
     if style:
         from .plots import use_course_style
 
         use_course_style()
     if verbose:
-        print(f"profile={chosen}  device={dev}  seed={seed}  torch={torch.__version__}")
+        where = f"{dev} ({threads} thread{'s' if threads > 1 else ''})" if dev.type == "cpu" else str(dev)
+        print(f"profile={chosen}  device={where}  seed={seed}  torch={torch.__version__}")
     return Setup(profile=chosen, device=dev, seed=seed, generator=generator)

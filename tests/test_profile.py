@@ -34,3 +34,31 @@ def test_setup_notebook_seeds_and_picks(monkeypatch, capsys):
     assert torch.equal(torch.rand(2), first)
     assert ctx2.full and ctx2.pick(fast=1, full=2) == 2
     assert set(PROFILES) == {"fast", "full"}
+
+
+@pytest.fixture
+def restore_threads():
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def test_fast_profile_on_cpu_uses_one_thread_unless_told(monkeypatch, capsys, restore_threads):
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    monkeypatch.delenv("COURSE_NUM_THREADS", raising=False)
+    torch.set_num_threads(2)
+    setup_notebook(seed=0, profile="fast", deterministic=False, style=False)
+    assert torch.get_num_threads() == 1
+    assert "device=cpu (1 thread)" in capsys.readouterr().out
+    monkeypatch.setenv("COURSE_NUM_THREADS", "2")
+    setup_notebook(seed=0, profile="fast", deterministic=False, style=False)
+    assert torch.get_num_threads() == 2
+    assert "device=cpu (2 threads)" in capsys.readouterr().out
+
+
+def test_full_profile_keeps_pytorchs_thread_count(monkeypatch, restore_threads):
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    monkeypatch.delenv("COURSE_NUM_THREADS", raising=False)
+    torch.set_num_threads(2)
+    setup_notebook(seed=0, profile="full", deterministic=False, style=False, verbose=False)
+    assert torch.get_num_threads() == 2
