@@ -22,8 +22,13 @@ $(STAMP):
 	rm -f $(VENV)/.course-installed-*
 	touch $(STAMP)
 
+# Inside a container you are often root, which Jupyter refuses unless told; LAB_ARGS adds options
+# (e.g. make lab LAB_ARGS="--no-browser --port 8889").
+LAB_ARGS ?=
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: venv
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(ROOT_ARGS) $(LAB_ARGS) notebooks/
 
 test: venv
 	$(PY) -m pytest
