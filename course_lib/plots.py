@@ -18,7 +18,7 @@ from torch import nn
 from .training import History
 
 __all__ = ["use_course_style", "plot_history", "plot_learning_curve", "plot_decision_boundary",
-           "plot_regression_fit"]
+           "plot_regression_fit", "plot_images", "show_as_jpeg"]
 
 COURSE_STYLE = {
     "figure.figsize": (7.0, 4.2),
@@ -139,3 +139,59 @@ def plot_regression_fit(x: torch.Tensor, y: torch.Tensor, curves: dict[str, tupl
     ax.set_title(title)
     ax.legend()
     return ax
+
+
+def plot_images(images: Sequence[torch.Tensor], titles: Sequence[str] | None = None, ncols: int = 4,
+                width: float = 2.4, suptitle: str | None = None):
+    """Show image tensors in a grid, one title each; returns the ``Figure``.
+
+    ``images``: ``(C, H, W)`` tensors with C = 1 (grey) or 3 (RGB), float in [0, 1] or uint8, on
+    any device (all of the first image's height/width ratio). ``width``: inches per column.
+    """
+    if len(images) == 0:
+        raise ValueError("plot_images needs at least one image")
+    for i, img in enumerate(images):
+        if not isinstance(img, torch.Tensor) or img.dim() != 3 or img.shape[0] not in (1, 3):
+            shape = tuple(img.shape) if isinstance(img, torch.Tensor) else type(img).__name__
+            raise ValueError(f"image {i} must be a (C, H, W) tensor with C = 1 or 3, got {shape}")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"got {len(titles)} titles for {len(images)} images")
+    if ncols < 1:
+        raise ValueError(f"ncols must be >= 1, got {ncols}")
+    ncols = min(ncols, len(images))
+    nrows = math.ceil(len(images) / ncols)
+    aspect = images[0].shape[-2] / images[0].shape[-1]
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(width * ncols, nrows * (width * aspect + 0.45) + (0.45 if suptitle else 0)))
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, (ax, img) in enumerate(zip(axes.flat, images)):
+        img = img.detach().cpu()
+        img = img.float() / 255 if img.dtype == torch.uint8 else img.float().clamp(0, 1)
+        if img.shape[0] == 1:
+            ax.imshow(img[0].numpy(), cmap="gray", vmin=0, vmax=1)
+        else:
+            ax.imshow(img.permute(1, 2, 0).numpy())
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=12)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def show_as_jpeg(fig, quality: int = 85) -> bytes:
+    """Display ``fig`` in the notebook as a JPEG, close it, and return the JPEG bytes.
+
+    Photos take a fraction of a PNG's space as JPEG, which keeps stored notebooks small.
+    """
+    import io
+
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="jpeg", bbox_inches="tight", pil_kwargs={"quality": quality})
+    plt.close(fig)
+    data = buffer.getvalue()
+    display(Image(data))
+    return data

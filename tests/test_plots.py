@@ -8,7 +8,7 @@ import torch  # noqa: E402
 from course_lib.data import load_dataset  # noqa: E402
 from course_lib.models import mlp  # noqa: E402
 from course_lib.plots import (plot_decision_boundary, plot_history, plot_learning_curve,  # noqa: E402
-                              plot_regression_fit, use_course_style)
+                              plot_images, plot_regression_fit, show_as_jpeg, use_course_style)
 from course_lib.training import History, fit  # noqa: E402
 
 
@@ -64,3 +64,28 @@ def test_decision_boundary_matches_the_model():
 def test_course_style_is_readable():
     use_course_style()
     assert plt.rcParams["font.size"] >= 12 and plt.rcParams["lines.linewidth"] >= 2
+
+
+def test_plot_images_grid_titles_and_dtypes(device):
+    rgb = torch.rand(3, 20, 30, device=device)
+    grey = torch.randint(0, 256, (1, 20, 30), dtype=torch.uint8, device=device)
+    fig = plot_images([rgb, grey, rgb], ["a", "b", "c"], ncols=2, suptitle="grid")
+    assert len(fig.axes) == 4 and [ax.get_title() for ax in fig.axes[:3]] == ["a", "b", "c"]
+    shown = fig.axes[1].images[0].get_array()
+    assert shown.shape == (20, 30) and float(shown.max()) <= 1.0      # uint8 scaled to [0, 1]
+    assert fig._suptitle.get_text() == "grid"
+
+
+def test_plot_images_rejects_bad_input():
+    with pytest.raises(ValueError, match="at least one image"):
+        plot_images([])
+    with pytest.raises(ValueError, match=r"image 1 must be a \(C, H, W\) tensor with C = 1 or 3, got \(2, 5, 5\)"):
+        plot_images([torch.rand(3, 5, 5), torch.rand(2, 5, 5)])
+    with pytest.raises(ValueError, match="got 1 titles for 2 images"):
+        plot_images([torch.rand(3, 5, 5)] * 2, ["only one"])
+
+
+def test_show_as_jpeg_returns_a_jpeg_and_closes_the_figure():
+    fig = plot_images([torch.rand(3, 8, 8)])
+    data = show_as_jpeg(fig)
+    assert data[:3] == b"\xff\xd8\xff" and not plt.fignum_exists(fig.number)

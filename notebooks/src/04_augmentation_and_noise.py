@@ -19,14 +19,12 @@
 # (see the README).
 
 # %%
-import io
 import math
 
 import matplotlib.pyplot as plt
 import torch
 import torchvision.transforms.v2.functional as TF
 from torch import nn
-from IPython.display import Image, display
 from torchvision.transforms import v2
 
 from course_lib import evaluate, fit, load_dataset, load_photo, mlp, predict, setup_notebook, show_source
@@ -34,6 +32,7 @@ from course_lib.augment import (AugmentedLoader, BatchRandomAffine, BatchRandomR
                                 augmentation_pipeline, batch_affine, calibration_bins, epsilon_to_pytorch,
                                 expected_calibration_error, lecture_transforms, pytorch_to_epsilon, smooth_labels)
 from course_lib.exercises import ex04 as ex
+from course_lib.plots import plot_images, show_as_jpeg
 
 ctx = setup_notebook(seed=0)
 N_TRAIN = 500                                  # a deliberately small training set
@@ -44,29 +43,6 @@ SEEDS = ctx.pick(fast=(0, 1, 2), full=(0, 1, 2, 3, 4))
 def adam(lr):
     """An optimizer factory for fit(): Adam with learning rate lr."""
     return lambda params: torch.optim.Adam(params, lr=lr)
-
-
-def show_photos(images, titles, ncols, width=2.4, suptitle=None):
-    """Plot (3, H, W) float images (any device) in a grid, one title each.
-
-    Shown as a JPEG, which stores photos in a fraction of the space of a PNG (keeps the notebook light).
-    """
-    nrows = math.ceil(len(images) / ncols)
-    aspect = images[0].shape[-2] / images[0].shape[-1]
-    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
-                             figsize=(width * ncols, nrows * (width * aspect + 0.45) + (0.45 if suptitle else 0)))
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, img, title in zip(axes.flat, images, titles):
-        ax.imshow(img.detach().cpu().clamp(0, 1).permute(1, 2, 0))
-        ax.set_title(title, fontsize=12)
-    if suptitle:
-        fig.suptitle(suptitle)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="jpeg", bbox_inches="tight", pil_kwargs={"quality": 85})
-    plt.close(fig)
-    display(Image(buffer.getvalue()))
 
 # %% [markdown]
 # ## 1. New training data from old: the lecture's transforms
@@ -92,7 +68,8 @@ show_source(lecture_transforms)
 cat = v2.ToDtype(torch.float32, scale=True)(load_photo("cat", device=ctx.device))   # (3, 300, 451) in [0, 1]
 transforms = lecture_transforms(cat.shape[-2:])
 views = {name: t(cat) for name, t in transforms.items()}
-show_photos(list(views.values()), list(views), ncols=5, suptitle="One photo, ten views: the label 'cat' survives them all")
+show_as_jpeg(plot_images(list(views.values()), list(views), ncols=5,
+                         suptitle="One photo, ten views: the label 'cat' survives them all"))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -118,8 +95,8 @@ show_source(augmentation_pipeline)
 # %%
 pipeline = augmentation_pipeline(flip=0.5, rotate=20, zoom=0.1, saturation=0.05, hue=0.05, crop=0.5, size=cat.shape[-2:])
 print(pipeline)
-show_photos([pipeline(cat) for _ in range(8)], [f"draw {i + 1}" for i in range(8)], ncols=4, width=2.2,
-            suptitle="augmentation_pipeline(flip=0.5, rotate=20, zoom=0.1, crop=0.5, ...): eight random draws")
+show_as_jpeg(plot_images([pipeline(cat) for _ in range(8)], [f"draw {i + 1}" for i in range(8)], ncols=4, width=2.2,
+                         suptitle="augmentation_pipeline(flip=0.5, rotate=20, zoom=0.1, crop=0.5, ...): eight random draws"))
 
 # %% [markdown]
 # **Which transforms keep the label depends on the data.** A mirrored cat is a cat; a mirrored "3" is not a digit, and a
