@@ -17,7 +17,8 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["get_device", "seed_everything", "set_num_threads", "set_deterministic"]
+__all__ = ["get_device", "available_devices", "resolve_device", "data_device", "module_device", "seed_everything",
+           "set_num_threads", "set_deterministic"]
 
 
 def _mps_available() -> bool:
@@ -56,6 +57,49 @@ def available_devices() -> list[str]:
     if _mps_available():
         names.append("mps")
     return names + ["cpu"]
+
+
+def module_device(model: torch.nn.Module) -> torch.device:
+    """The device of a module's first parameter (or buffer); the CPU for a module with neither."""
+    for p in model.parameters():
+        return p.device
+    for b in model.buffers():
+        return b.device
+    return torch.device("cpu")
+
+
+def data_device(data) -> torch.device | None:
+    """The device that ``data`` lives on: a tensor, a ``Split`` or an ``(x, y)`` pair of tensors.
+
+    ``None`` for anything else (an iterable of batches such as a ``DataLoader``, a NumPy array),
+    whose batches are moved to the compute device one by one.
+    """
+    if isinstance(data, torch.Tensor):
+        return data.device
+    x = getattr(data, "x", None)  # a Split
+    if isinstance(x, torch.Tensor):
+        return x.device
+    if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(t, torch.Tensor) for t in data):
+        return data[0].device
+    return None
+
+
+def resolve_device(model: torch.nn.Module, data=None, device: torch.device | str | None = None) -> torch.device:
+    """Where ``fit``, ``evaluate``, ``predict`` and ``mc_predict`` compute. One rule for all of them:
+
+    1. an explicit ``device=`` wins (checked: asking for CUDA on a machine without it is a clear error);
+    2. otherwise data that already lives on a device (a tensor, a ``Split``, an ``(x, y)`` pair) decides;
+    3. otherwise (an iterable of batches) the model's device.
+
+    The caller then moves the model there, so a model built on the CPU trains on the GPU when
+    the data was loaded with ``device=ctx.device``.
+    """
+    if device is not None:
+        if not isinstance(device, (str, torch.device)):
+            raise TypeError(f"device must be a str or torch.device, got {type(device).__name__} {device!r}")
+        return get_device(str(device))
+    found = data_device(data)
+    return found if found is not None else module_device(model)
 
 
 def seed_everything(seed: int) -> torch.Generator:

@@ -1,18 +1,28 @@
 """The training loop: mini-batch gradient descent with train / validation tracking.
 
-One epoch of :func:`fit` is exactly the loop of the lecture::
+The loop of the lecture is :func:`train_epoch`, about thirty lines::
 
     model.train()
-    for x, y in train_batches:            # shuffled mini-batches
+    for x, y in batches:                  # shuffled mini-batches
         optimizer.zero_grad()
-        loss = loss_fn(model(x), y) (+ penalties from callbacks)
+        loss = loss_fn(model(x), y)       # J(θ) on the batch (+ penalty terms from callbacks)
         loss.backward()                   # gradients ∂J/∂θ
-        optimizer.step()                  # θ ← θ − α ∂J/∂θ (or the optimizer's rule)
-    model.eval(); evaluate on the validation set without gradients
+        optimizer.step()                  # θ ← θ − α ∂J/∂θ (or the optimizer's own rule)
+        totals.add(loss, output, y)       # running sums for the epoch's loss and accuracy
 
-and records a :class:`History` (loss, accuracy and learning rate per epoch). Callbacks
-plug into named points of the loop (penalties, gradient clipping, max-norm, schedulers,
-early stopping, monitors). Everything runs on the device the model lives on.
+:func:`fit` wraps it: it checks the inputs, decides the device, cuts the batches, builds the
+optimizer, calls ``train_epoch`` once per epoch, evaluates on the validation data
+(:func:`evaluate`, which sums with the same :class:`Accumulator`), records a :class:`History`,
+shows progress, runs the callbacks, and stops a run whose loss becomes NaN or infinite.
+
+**Where it runs** (the same rule in ``fit``, ``evaluate``, ``predict`` and ``dropout.mc_predict``,
+see :func:`course_lib.device.resolve_device`): an explicit ``device=`` wins; otherwise data that
+already lives on a device (a ``Split`` or an ``(x, y)`` pair) decides, and the model is moved
+there; otherwise (an iterable of batches such as a ``DataLoader``) the model's device.
+
+**Metric names.** :func:`evaluate` and ``train_epoch`` return ``{"loss": ..., "acc": ...}``; the
+:class:`History` keeps one list per split and metric: ``train_loss``, ``train_acc``, ``val_loss``,
+``val_acc`` (and ``lr``), listed with their (split, metric) in :data:`History.FIELDS`.
 """
 
 from __future__ import annotations
@@ -20,22 +30,35 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
+from . import _checks
 from .data import DatasetSplits, DeviceLoader, Split
+from .device import module_device, resolve_device
 
-__all__ = ["History", "Callback", "FitState", "LambdaCallback", "SchedulerCallback", "fit", "evaluate",
-           "accuracy", "predict", "default_loss"]
+__all__ = ["History", "Callback", "FitState", "LambdaCallback", "SchedulerCallback", "Accumulator", "train_epoch",
+           "fit", "evaluate", "predict", "default_loss", "DivergenceWarning"]
+
+
+class DivergenceWarning(RuntimeWarning):
+    """The training loss became NaN or infinite, so :func:`fit` stopped the run."""
 
 
 # --------------------------------------------------------------------------- history
 @dataclass
 class History:
-    """Per-epoch record of a run. Accuracy is ``nan`` for regression; val entries ``nan`` without val data."""
+    """Per-epoch record of a run. Accuracy is ``nan`` for regression; val entries ``nan`` without val data.
+
+    ``diverged`` is True when the training loss became NaN or infinite; ``diverged_at`` then holds
+    ``(epoch, step)`` of the first non-finite loss (step counts optimizer steps from the start of
+    the run, 1-based), and no metrics of that epoch are recorded.
+    """
 
     epoch: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
@@ -44,13 +67,26 @@ class History:
     val_acc: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    diverged: bool = False
+    diverged_at: tuple[int, int] | None = None
 
-    METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr")
+    #: each recorded metric and where it comes from: (split, key of the dict that evaluate returns)
+    FIELDS = {"train_loss": ("train", "loss"), "train_acc": ("train", "acc"),
+              "val_loss": ("val", "loss"), "val_acc": ("val", "acc")}
+    METRICS = (*FIELDS, "lr")
 
     def __len__(self) -> int:
         return len(self.epoch)
 
+    def record(self, epoch: int, train: dict[str, float], val: dict[str, float] | None, lr: float,
+               seconds: float = math.nan) -> None:
+        """Append one epoch: ``train`` and ``val`` are dicts as :func:`evaluate` returns them."""
+        splits = {"train": train, "val": val or {}}
+        self.append(epoch, lr=lr, seconds=seconds,
+                    **{name: splits[split].get(key, math.nan) for name, (split, key) in self.FIELDS.items()})
+
     def append(self, epoch: int, **values: float) -> None:
+        """Append one epoch given by field names (``train_loss=…, val_acc=…, lr=…``); missing ones are ``nan``."""
         unknown = set(values) - set(self.METRICS) - {"seconds"}
         if unknown:
             raise KeyError(f"unknown history fields {sorted(unknown)}; known: {self.METRICS}")
@@ -64,13 +100,14 @@ class History:
         finite = [(v, e) for v, e in zip(values, self.epoch) if not math.isnan(v)]
         if not finite:
             raise ValueError(f"history has no recorded values of {metric!r}")
-        pick = max if metric.endswith("acc") else min
+        pick = max if self.FIELDS.get(metric, ("", ""))[1] == "acc" else min
         return pick(finite, key=lambda ve: ve[0])[1]
 
     def last(self, metric: str) -> float:
         values = self._metric(metric)
         if not values:
-            raise ValueError("history is empty")
+            raise ValueError("history is empty" + (f" (the run diverged at epoch {self.diverged_at[0]}, "
+                                                  f"step {self.diverged_at[1]})" if self.diverged else ""))
         return values[-1]
 
     def _metric(self, metric: str) -> list[float]:
@@ -78,14 +115,17 @@ class History:
             raise KeyError(f"unknown metric {metric!r}; choose one of {self.METRICS}")
         return getattr(self, metric)
 
-    def to_dict(self) -> dict[str, list]:
-        return {name: list(getattr(self, name)) for name in ("epoch", *self.METRICS)}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {name: list(getattr(self, name)) for name in ("epoch", *self.METRICS)}
+        out.update(diverged=self.diverged, diverged_at=self.diverged_at)
+        return out
 
     def __repr__(self) -> str:
+        tail = f", diverged at epoch {self.diverged_at[0]}, step {self.diverged_at[1]}" if self.diverged else ""
         if not self.epoch:
-            return "History(empty)"
-        parts = [f"{m}={getattr(self, m)[-1]:.4g}" for m in self.METRICS[:4] if not math.isnan(getattr(self, m)[-1])]
-        return f"History({len(self)} epochs, last: {', '.join(parts)})"
+            return f"History(empty{tail})"
+        parts = [f"{m}={getattr(self, m)[-1]:.4g}" for m in self.FIELDS if not math.isnan(getattr(self, m)[-1])]
+        return f"History({len(self)} epochs, last: {', '.join(parts)}{tail})"
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -105,10 +145,10 @@ class FitState:
     output: Tensor | None = None
     loss: Tensor | None = None  # loss of the current batch (data loss + extra terms)
     stop: bool = False      # set True to end training after the current step
-    logs: dict[str, float] = field(default_factory=dict)  # metrics of the epoch just finished
+    logs: dict[str, float] = field(default_factory=dict)  # History fields of the epoch just finished
 
     def evaluate(self, data=None) -> dict[str, float]:
-        """Loss and accuracy of the model on ``data`` (default: the validation data)."""
+        """``{"loss", "acc"}`` of the model on ``data`` (default: the validation data), as :func:`evaluate`."""
         target = self.val if data is None else data
         if target is None:
             raise ValueError("no validation data was given to fit(), so there is nothing to evaluate")
@@ -118,7 +158,7 @@ class FitState:
 class Callback:
     """Base class: override the hooks you need. Each receives the :class:`FitState`.
 
-    Order within one step: ``extra_loss`` (add a term to the loss) → backward →
+    Order within one step: forward → ``extra_loss`` (add a term to the loss) → backward →
     ``on_after_backward`` (gradients ready: clip, inspect) → ``optimizer.step()`` →
     ``on_step_end`` (weights updated: project, schedule per step, stop early).
     """
@@ -143,6 +183,8 @@ class LambdaCallback(Callback):
         if unknown:
             raise TypeError(f"unknown hooks {sorted(unknown)}; available: {self.HOOKS}")
         for name, fn in hooks.items():
+            if not callable(fn):
+                raise TypeError(f"hook {name} must be callable, got {_checks.describe(fn)}")
             setattr(self, name, fn)
 
 
@@ -153,9 +195,12 @@ class SchedulerCallback(Callback):
     """
 
     def __init__(self, scheduler, interval: str = "epoch", monitor: str = "val_loss") -> None:
-        if interval not in ("epoch", "step"):
-            raise ValueError(f"interval must be 'epoch' or 'step', got {interval!r}")
-        self.scheduler, self.interval, self.monitor = scheduler, interval, monitor
+        if not hasattr(scheduler, "step"):
+            raise TypeError(f"scheduler must have a step() method (a torch.optim.lr_scheduler), "
+                            f"got {_checks.describe(scheduler)}")
+        self.interval = _checks.one_of(interval, "interval", ("epoch", "step"))
+        self.monitor = _checks.one_of(monitor, "monitor", tuple(History.FIELDS))
+        self.scheduler = scheduler
 
     def _step(self, state: FitState) -> None:
         if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -174,65 +219,189 @@ class SchedulerCallback(Callback):
             self._step(state)
 
 
-# --------------------------------------------------------------------------- helpers
-def accuracy(logits: Tensor, y: Tensor) -> Tensor:
-    """Fraction of rows whose arg-max equals the label (a 0-dim tensor on the logits' device)."""
-    return (logits.argmax(dim=1) == y).float().mean()
+# --------------------------------------------------------------------------- one pass over the data
+class Accumulator:
+    """Running sums over one pass through the data, kept on the device (no sync per batch).
+
+    After batches b = 1..B with mean losses ℓ_b and sizes n_b::
+
+        loss = Σ_b ℓ_b n_b / Σ_b n_b            (the mean loss per sample)
+        acc  = Σ_b #{i : argmax_c f(x_i)_c = y_i} / Σ_b n_b    (integer labels only, else nan)
+
+    Used by both :func:`train_epoch` and :func:`evaluate`. It also remembers the first batch
+    whose loss was NaN or infinite (``first_nonfinite``); a pass with one reports ``nan`` for
+    both numbers, never a figure computed from non-finite values.
+    """
+
+    def __init__(self) -> None:
+        self.loss_sum: Tensor | None = None
+        self.correct: Tensor | None = None
+        self.bad_batch: Tensor | None = None  # index of the first non-finite loss, −1 while none
+        self.count = 0
+        self.batches = 0
+        self.classification = True
+
+    def add(self, loss: Tensor, output: Tensor, y: Tensor) -> None:
+        """Add one batch: its mean ``loss`` (a 0-dim tensor), the model's ``output`` and the targets ``y``."""
+        loss = loss.detach()
+        if self.loss_sum is None:
+            self.loss_sum = torch.zeros((), device=loss.device)
+            self.correct = torch.zeros((), device=loss.device, dtype=torch.long)
+            self.bad_batch = torch.full((), -1, device=loss.device, dtype=torch.long)
+            self.classification = not torch.is_floating_point(y) and output.ndim == 2
+        n = y.shape[0]
+        self.loss_sum += loss * n
+        if self.classification:
+            self.correct += (output.detach().argmax(dim=1) == y).sum()
+        new_bad = ~torch.isfinite(loss) & (self.bad_batch < 0)
+        self.bad_batch = torch.where(new_bad, self.batches, self.bad_batch)
+        self.count += n
+        self.batches += 1
+
+    @property
+    def first_nonfinite(self) -> int | None:
+        """0-based index of the first batch whose loss was NaN or infinite, or None."""
+        if self.bad_batch is None:
+            return None
+        index = int(self.bad_batch)
+        return None if index < 0 else index
+
+    def result(self) -> dict[str, float]:
+        """``{"loss": mean loss, "acc": accuracy}`` of the pass (``nan`` where undefined)."""
+        if self.count == 0:
+            raise ValueError("no batches were seen (0 samples)")
+        loss = self.loss_sum.item() / self.count
+        if not math.isfinite(loss):
+            return {"loss": math.nan, "acc": math.nan}
+        return {"loss": loss, "acc": self.correct.item() / self.count if self.classification else math.nan}
 
 
+def train_epoch(model: nn.Module, batches: Iterable, loss_fn: Callable[[Tensor, Tensor], Tensor],
+                optimizer: torch.optim.Optimizer, *, callbacks: Sequence[Callback] = (),
+                state: FitState | None = None) -> Accumulator:
+    """One epoch of mini-batch gradient descent: the training loop of the lecture.
+
+    For each mini-batch (x, y): the loss J(θ) = L(f(x; θ), y) (plus penalty terms that callbacks
+    add), its gradient ∂J/∂θ by backpropagation, and one optimizer step, θ ← θ − α ∂J/∂θ for
+    plain SGD. Batches are moved to the model's device. Returns the :class:`Accumulator` of the
+    epoch's *data* losses (``.result()`` gives ``{"loss", "acc"}`` averaged over the batches, measured
+    while θ was changing). ``state`` and ``callbacks`` are how :func:`fit` plugs in; alone, call
+    ``train_epoch(model, batches, loss_fn, optimizer)``.
+    """
+    device = module_device(model)
+    if state is None:
+        state = FitState(model=model, optimizer=optimizer, loss_fn=loss_fn, history=History(), device=device)
+    totals = Accumulator()
+    model.train()
+    for x, y in batches:
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        optimizer.zero_grad(set_to_none=True)
+        output = model(x)
+        loss = loss_fn(output, y)                      # the data loss J(θ) on this batch
+        state.batch, state.output, state.loss = (x, y), output, loss
+        total = loss
+        for cb in callbacks:                           # penalty terms: J + λ Ω(θ)
+            extra = cb.extra_loss(state)
+            if extra is not None:
+                total = total + extra
+        state.loss = total
+        total.backward()                               # ∂J/∂θ
+        for cb in callbacks:
+            cb.on_after_backward(state)
+        optimizer.step()                               # θ ← θ − α ∂J/∂θ
+        state.step += 1
+        totals.add(loss, output, y)
+        for cb in callbacks:
+            cb.on_step_end(state)
+        if state.stop:
+            break
+    return totals
+
+
+# --------------------------------------------------------------------------- checks and set-up
 def default_loss(y: Tensor) -> nn.Module:
     """Cross-entropy for integer class labels, mean squared error for float targets."""
     return nn.CrossEntropyLoss() if not torch.is_floating_point(y) else nn.MSELoss()
 
 
-def _is_classification(y: Tensor) -> bool:
-    return not torch.is_floating_point(y)
-
-
-def _model_device(model: nn.Module) -> torch.device:
-    for p in model.parameters():
-        return p.device
-    for b in model.buffers():
-        return b.device
-    return torch.device("cpu")
+def _to_tensor(a, what: str, part: str) -> Tensor:
+    if isinstance(a, Tensor):
+        return a
+    if isinstance(a, np.ndarray):
+        t = torch.as_tensor(a)
+        return t.float() if t.is_floating_point() else (t.long() if not t.dtype == torch.bool else t)
+    raise TypeError(f"{what}: {part} must be a torch.Tensor or a NumPy array, got {_checks.describe(a)}")
 
 
 def _as_pair(data, what: str) -> tuple[Tensor, Tensor] | None:
-    """(x, y) tensors from a Split or a 2-tuple; None for any other iterable of batches."""
+    """(x, y) tensors from a Split or a 2-tuple of tensors or NumPy arrays; None for an iterable of batches.
+
+    NumPy arrays are converted (floats to float32, integers to int64).
+    """
     if isinstance(data, DatasetSplits):
         raise TypeError(f"{what}: pass one split (for example data.train), not the whole DatasetSplits")
     if isinstance(data, Split):
         return data.x, data.y
-    if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(t, Tensor) for t in data):
-        Split(data[0], data[1])  # validates lengths
-        return data[0], data[1]
-    if isinstance(data, Tensor):
-        raise TypeError(f"{what}: expected (x, y), got a single tensor of shape {tuple(data.shape)}")
+    if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(t, (Tensor, np.ndarray)) for t in data):
+        x, y = _to_tensor(data[0], what, "x"), _to_tensor(data[1], what, "y")
+        if x.shape[:1] != y.shape[:1]:
+            raise ValueError(f"{what}: x and y disagree on the number of samples: x has shape {tuple(x.shape)}, "
+                             f"y has shape {tuple(y.shape)}")
+        return x, y
+    if isinstance(data, (Tensor, np.ndarray)):
+        raise TypeError(f"{what}: expected (x, y), got a single array of shape {tuple(data.shape)}")
+    if isinstance(data, tuple) and any(isinstance(t, (Tensor, np.ndarray)) for t in data):
+        raise TypeError(f"{what}: a tuple must be (x, y) with two tensors or NumPy arrays, got "
+                        f"{len(data)} items of types {[type(t).__name__ for t in data][:4]}")
     return None
 
 
+def _check_inputs(x: Tensor, y: Tensor, what: str) -> None:
+    """Reject empty data and NaN / inf in inputs or targets before any training."""
+    if len(x) == 0:
+        raise ValueError(f"{what} is empty (0 samples)")
+    hint = "clean or impute the data first (e.g. drop those rows: keep = torch.isfinite(x).flatten(1).all(1))"
+    _checks.finite(x, f"{what}: the inputs x", hint)
+    _checks.finite(y, f"{what}: the targets y", hint)
+
+
 def _batches(data, what: str, batch_size: int, shuffle: bool, device: torch.device,
-             generator: torch.Generator | None) -> Iterable:
+             generator: torch.Generator | None, drop_last: bool = False) -> Iterable:
     pair = _as_pair(data, what)
     if pair is not None:
         x, y = pair
-        if len(x) == 0:
-            raise ValueError(f"{what} is empty (0 samples)")
-        return DeviceLoader(x.to(device), y.to(device), batch_size=batch_size, shuffle=shuffle, generator=generator)
-    if not hasattr(data, "__iter__"):
-        raise TypeError(f"{what} must be a Split, an (x, y) pair of tensors or an iterable of batches, "
-                        f"got {type(data).__name__}")
+        _check_inputs(x, y, what)
+        return DeviceLoader(x.to(device), y.to(device), batch_size=batch_size, shuffle=shuffle,
+                            drop_last=drop_last, generator=generator)
+    if isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
+        raise TypeError(f"{what} must be a Split, an (x, y) pair of tensors or NumPy arrays, or an iterable of "
+                        f"(x, y) batches such as a DataLoader; got {_checks.describe(data)}")
     if hasattr(data, "__len__") and len(data) == 0:
         raise ValueError(f"{what} is empty (0 batches)")
     return data
 
 
-def _check_shapes(output: Tensor, y: Tensor, loss_fn) -> None:
+def _shape(t: Tensor) -> str:
+    """A shape with the batch dimension written N: ``(N, 1)``, ``(N,)``."""
+    return "(N" + "".join(f", {d}" for d in t.shape[1:]) + (",)" if t.ndim == 1 else ")")
+
+
+def _check_batch(output: Tensor, y: Tensor, loss_fn, what: str = "the data") -> None:
     """Clear errors for the common mismatches between a model's output and the targets."""
+    if not isinstance(output, Tensor):
+        raise TypeError(f"the model must return a tensor, got {_checks.describe(output)}")
     if output.shape[0] != y.shape[0]:
         raise ValueError(f"model output has {output.shape[0]} rows but the batch has {y.shape[0]} targets "
                          f"(output shape {tuple(output.shape)}, target shape {tuple(y.shape)})")
-    if _is_classification(y):
+    cross_entropy = loss_fn is None or isinstance(loss_fn, nn.CrossEntropyLoss)  # None: the default is still open
+    if torch.is_floating_point(y) and y.ndim == 1 and output.ndim == 2 and output.shape[1] > 1 and cross_entropy:
+        raise TypeError(f"{what}: the targets are floats of shape {tuple(y.shape)} but the model gives "
+                        f"{output.shape[1]} outputs per sample, a classifier: class labels must be integer class "
+                        f"indices 0..{output.shape[1] - 1} (convert with y.long()); for regression give targets "
+                        f"of the output's shape {tuple(output.shape)}")
+    if not torch.is_floating_point(y):
+        if y.dtype == torch.bool or y.is_complex():
+            raise TypeError(f"{what}: class labels must be integer class indices, got dtype {y.dtype}")
         if output.ndim != 2:
             raise ValueError(f"classification needs logits of shape (N, classes); the model gives "
                              f"{tuple(output.shape)}")
@@ -242,15 +411,53 @@ def _check_shapes(output: Tensor, y: Tensor, loss_fn) -> None:
         if top >= output.shape[1] or (y.numel() and int(y.min()) < 0):
             raise ValueError(f"labels must lie in 0..{output.shape[1] - 1} for a model with {output.shape[1]} "
                              f"outputs; this batch has labels from {int(y.min())} to {top}")
-    elif isinstance(loss_fn, (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss)) and output.shape != y.shape:
-        raise ValueError(f"regression output shape {tuple(output.shape)} differs from target shape {tuple(y.shape)}; "
+    elif (loss_fn is None or isinstance(loss_fn, (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss))) \
+            and output.shape != y.shape:
+        raise ValueError(f"regression output shape {_shape(output)} differs from target shape {_shape(y)}; "
                          f"they must match (e.g. y of shape (N, 1) for one output)")
+
+
+@torch.no_grad()
+def _probe(model: nn.Module, x: Tensor, y: Tensor, loss_fn, what: str) -> None:
+    """Check data against the model before training: dtypes, and two samples run through the model
+    in eval mode (no state changes); integer labels are checked over all of ``y``."""
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+    if dtype is not None and torch.is_floating_point(x) and x.dtype != dtype:
+        raise TypeError(f"{what}: the inputs have dtype {x.dtype} but the model's parameters are {dtype}; "
+                        f"convert with x.to({dtype})")
+    was_training = model.training
+    model.eval()
+    try:
+        output = model(x[:2])
+    except RuntimeError as exc:
+        raise ValueError(f"{what}: the model cannot take inputs of shape {tuple(x.shape[1:])} (one sample); "
+                         f"check the input size the model was built for. PyTorch says: {exc}") from exc
+    finally:
+        model.train(was_training)
+    _check_batch(output, y[:2], loss_fn, what)
+    if not torch.is_floating_point(y) and output.ndim == 2:
+        _check_batch(output.new_empty(len(y), output.shape[1]), y, loss_fn, what)
+
+
+def _first_batch(batches: Iterable, what: str) -> tuple[Tensor, Tensor]:
+    """The first (x, y) of an iterable of batches, which must be re-iterable (one pass per epoch)."""
+    if iter(batches) is batches:
+        raise TypeError(f"{what}: an iterator can be consumed only once, but training makes one pass per "
+                        f"epoch; pass a re-iterable (a DataLoader, a list of batches) or a Split")
+    for batch in batches:
+        if not (isinstance(batch, (tuple, list)) and len(batch) == 2 and all(isinstance(t, Tensor) for t in batch)):
+            raise TypeError(f"{what}: each batch must be an (x, y) pair of tensors, got {_checks.describe(batch)}")
+        return batch[0], batch[1]
+    raise ValueError(f"{what} produced no batches")
+
+
+def _has_batch_norm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
 
 
 def _make_optimizer(model: nn.Module, optimizer, lr: float) -> torch.optim.Optimizer:
     if optimizer is None:
-        if not lr > 0:
-            raise ValueError(f"learning rate must be positive, got {lr}")
+        lr = _checks.real(lr, "lr", low=0.0, low_open=True)
         return torch.optim.SGD(model.parameters(), lr=lr)
     if isinstance(optimizer, torch.optim.Optimizer):
         return optimizer
@@ -260,7 +467,7 @@ def _make_optimizer(model: nn.Module, optimizer, lr: float) -> torch.optim.Optim
             raise TypeError(f"optimizer factory must return a torch.optim.Optimizer, got {type(opt).__name__}")
         return opt
     raise TypeError(f"optimizer must be a torch.optim.Optimizer, a factory taking parameters, or None; "
-                    f"got {type(optimizer).__name__}")
+                    f"got {_checks.describe(optimizer)}")
 
 
 def _progress_default() -> bool:
@@ -271,110 +478,144 @@ def _progress_default() -> bool:
 @torch.no_grad()
 def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, *, batch_size: int = 4096,
              device: torch.device | str | None = None) -> dict[str, float]:
-    """Mean loss and accuracy (``nan`` for regression) of ``model`` on ``data``, in eval mode.
+    """``{"loss": mean loss, "acc": accuracy}`` of ``model`` on ``data``, in eval mode, without gradients.
 
-    ``data``: a :class:`Split`, an ``(x, y)`` pair of tensors, or an iterable of batches.
-    The model's train/eval mode is restored afterwards.
+    ``data``: a :class:`Split`, an ``(x, y)`` pair of tensors or NumPy arrays, or an iterable of
+    batches. Accuracy is ``nan`` for float (regression) targets. Computed where the device rule
+    says (an explicit ``device``, else the data's device, else the model's); the model is moved
+    there, and its train/eval mode is restored afterwards.
     """
-    dev = torch.device(device) if device is not None else _model_device(model)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {_checks.describe(model)}")
+    batch_size = _checks.integer(batch_size, "batch_size", low=1)
+    dev = resolve_device(model, data, device)
+    model.to(dev)
     batches = _batches(data, "evaluation data", batch_size, False, dev, None)
     was_training = model.training
     model.eval()
-    total_loss = torch.zeros((), device=dev)
-    correct = torch.zeros((), device=dev)
-    n = 0
-    classification = None
+    totals = Accumulator()
     try:
         for x, y in batches:
             x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
-            if loss_fn is None:
-                loss_fn = default_loss(y)
-            out = model(x)
-            if n == 0:
-                _check_shapes(out, y, loss_fn)
-                classification = _is_classification(y)
-            total_loss += loss_fn(out, y).detach() * len(y)
-            if classification:
-                correct += (out.argmax(dim=1) == y).sum()
-            n += len(y)
+            loss_fn = default_loss(y) if loss_fn is None else loss_fn
+            output = model(x)
+            if totals.batches == 0:
+                _check_batch(output, y, loss_fn, "evaluation data")
+            totals.add(loss_fn(output, y), output, y)
     finally:
         model.train(was_training)
-    if n == 0:
+    if totals.count == 0:
         raise ValueError("evaluation data is empty (0 samples)")
-    return {"loss": total_loss.item() / n, "acc": correct.item() / n if classification else math.nan}
+    return totals.result()
 
 
 @torch.no_grad()
-def predict(model: nn.Module, x: Tensor, *, batch_size: int = 4096) -> Tensor:
-    """Model outputs for inputs ``x`` in eval mode, computed in batches on the model's device."""
-    dev = _model_device(model)
+def predict(model: nn.Module, x: Tensor, *, batch_size: int = 4096,
+            device: torch.device | str | None = None) -> Tensor:
+    """Model outputs for inputs ``x`` ``(N, ...)`` in eval mode, computed in batches.
+
+    Where: an explicit ``device``, else ``x``'s device (the model is moved there). The outputs
+    are on that device.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {_checks.describe(model)}")
+    x = _to_tensor(x, "predict", "x")
+    batch_size = _checks.integer(batch_size, "batch_size", low=1)
+    if len(x) == 0:
+        raise ValueError("predict() got an empty input (0 samples)")
+    dev = resolve_device(model, x, device)
+    model.to(dev)
     was_training = model.training
     model.eval()
     try:
         outs = [model(x[i:i + batch_size].to(dev)) for i in range(0, len(x), batch_size)]
     finally:
         model.train(was_training)
-    if not outs:
-        raise ValueError("predict() got an empty input (0 samples)")
     return torch.cat(outs)
 
 
 # --------------------------------------------------------------------------- fit
 def fit(model: nn.Module, train, val=None, *, epochs: int = 10, optimizer=None, lr: float = 0.1,
-        loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None, batch_size: int = 64,
+        loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None, batch_size: int = 64, drop_last: bool = False,
         callbacks: Sequence[Callback] = (), device: torch.device | str | None = None,
         progress: bool | None = None, seed: int | None = None, generator: torch.Generator | None = None,
         eval_train: bool = False, history: History | None = None) -> History:
-    """Train ``model`` with mini-batch gradient descent and return its :class:`History`.
+    """Train ``model`` with mini-batch gradient descent (:func:`train_epoch` once per epoch); return its :class:`History`.
 
     Parameters
     ----------
-    train, val : a :class:`~course_lib.data.Split`, an ``(x, y)`` pair of tensors (kept on the
-        device and batched there), or any iterable of ``(x, y)`` batches such as a ``DataLoader``.
+    train, val : a :class:`~course_lib.data.Split`, an ``(x, y)`` pair of tensors or NumPy arrays
+        (kept on the device and batched there), or any iterable of ``(x, y)`` batches such as a ``DataLoader``.
     epochs : passes over the training data.
     optimizer : a ``torch.optim.Optimizer``, a factory ``params -> Optimizer``, or ``None`` for
         plain SGD with learning rate ``lr``.
     loss_fn : default cross-entropy for integer labels, mean squared error for float targets.
+    batch_size, drop_last : mini-batch size; ``drop_last=True`` skips a last, smaller batch
+        (batch norm cannot train on a batch of one sample).
     callbacks : :class:`Callback` objects (penalties, clipping, schedulers, early stopping, ...).
-    device : move the model there first; default: where the model already is.
+    device : where to train; default: the data's device for a Split or pair, else the model's.
+        The model is moved there.
     progress : a ``tqdm`` bar over epochs; default on unless ``COURSE_PROGRESS=0``.
     seed, generator : make the batch order reproducible (default: drawn from torch's global RNG).
     eval_train : after each epoch also evaluate on the whole training set in eval mode and record
         that instead of the running average over the epoch's batches (exact, but one extra pass).
     history : continue recording into an existing History (epochs keep counting).
+
+    A run whose training loss becomes NaN or infinite stops at the end of that epoch with a
+    :class:`DivergenceWarning` naming the epoch and step; ``history.diverged`` is then True.
     """
+    # ---- set-up and checks
     if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-    if not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+        raise TypeError(f"model must be an nn.Module, got {_checks.describe(model)}")
+    epochs = _checks.integer(epochs, "epochs", low=0)
+    batch_size = _checks.integer(batch_size, "batch_size", low=1)
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks must be a list of Callback objects, got {_checks.describe(callbacks)}")
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")
-    dev = torch.device(device) if device is not None else _model_device(model)
-    model.to(dev)
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable (output, target) -> loss, got {_checks.describe(loss_fn)}")
+    if history is not None and not isinstance(history, History):
+        raise TypeError(f"history must be a History, got {_checks.describe(history)}")
     if generator is None:
-        seed = int(torch.randint(0, 2**62, ())) if seed is None else seed
+        seed = int(torch.randint(0, 2**62, ())) if seed is None else _checks.integer(seed, "seed", low=0)
         generator = torch.Generator().manual_seed(seed)
-    train_batches = _batches(train, "training data", batch_size, True, dev, generator)
+    elif not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {_checks.describe(generator)}")
+    dev = resolve_device(model, train, device)
+    model.to(dev)
+    train_batches = _batches(train, "training data", batch_size, True, dev, generator, drop_last)
+    pair = _as_pair(train, "training data")
+    x0, y0 = pair if pair is not None else _first_batch(train_batches, "training data")
+    x0, y0 = x0.to(dev), y0.to(dev)
+    if pair is None:
+        _check_inputs(x0, y0, "training data (first batch)")
+    _probe(model, x0, y0, loss_fn, "training data")
+    loss_fn = default_loss(y0) if loss_fn is None else loss_fn
+    if pair is not None and _has_batch_norm(model) and not drop_last and len(x0) % batch_size == 1:
+        raise ValueError(f"the last training batch would hold one sample ({len(x0)} samples, batch_size="
+                         f"{batch_size}), and batch norm cannot normalize a batch of one; pass drop_last=True "
+                         f"or choose another batch_size")
     if val is not None:
-        _batches(val, "validation data", batch_size, False, dev, None)  # validate early, before training
+        val_batches = _batches(val, "validation data", batch_size, False, dev, None)  # check before training
+        if isinstance(val_batches, DeviceLoader):
+            _probe(model, val_batches.x, val_batches.y, loss_fn, "validation data")
     opt = _make_optimizer(model, optimizer, lr)
-    if loss_fn is None:
-        pair = _as_pair(train, "training data")
-        loss_fn = default_loss(pair[1]) if pair is not None else None
     history = history if history is not None else History()
     state = FitState(model=model, optimizer=opt, loss_fn=loss_fn, history=history, device=dev, val=val,
                      epoch=history.epoch[-1] if history.epoch else 0)
-    show = _progress_default() if progress is None else progress
+    show = _progress_default() if progress is None else bool(progress)
     bar = None
     if show and epochs > 0:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=epochs, desc="epochs", leave=False)
 
+    # ---- the epochs
+    callbacks = list(callbacks)
     for cb in callbacks:
         cb.on_fit_start(state)
-    checked = False
     for _ in range(epochs):
         if state.stop:
             break
@@ -383,55 +624,24 @@ def fit(model: nn.Module, train, val=None, *, epochs: int = 10, optimizer=None, 
         for cb in callbacks:
             cb.on_epoch_start(state)
         start = time.perf_counter()
-        model.train()
-        loss_sum = torch.zeros((), device=dev)
-        correct = torch.zeros((), device=dev)
-        seen = 0
-        classification = True
-        for x, y in train_batches:
-            x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
-            if state.loss_fn is None:
-                state.loss_fn = loss_fn = default_loss(y)
-            opt.zero_grad(set_to_none=True)
-            out = model(x)
-            if not checked:
-                _check_shapes(out, y, loss_fn)
-                checked = True
-            classification = _is_classification(y)
-            data_loss = loss_fn(out, y)
-            state.batch, state.output, state.loss = (x, y), out, data_loss
-            loss = data_loss
-            for cb in callbacks:
-                extra = cb.extra_loss(state)
-                if extra is not None:
-                    loss = loss + extra
-            state.loss = loss
-            loss.backward()
-            for cb in callbacks:
-                cb.on_after_backward(state)
-            opt.step()
-            state.step += 1
-            n = len(y)
-            loss_sum += data_loss.detach() * n
-            if classification:
-                correct += (out.detach().argmax(dim=1) == y).sum()
-            seen += n
-            for cb in callbacks:
-                cb.on_step_end(state)
-            if state.stop:
-                break
-        if seen == 0:
+        first_step = state.step
+        try:
+            totals = train_epoch(model, train_batches, loss_fn, opt, callbacks=callbacks, state=state)
+        except ValueError as exc:
+            if "Expected more than 1 value per channel" not in str(exc):
+                raise
+            raise ValueError(f"batch norm got a training batch of one sample (epoch {state.epoch}, step "
+                             f"{state.step + 1}); pass drop_last=True to fit, or make the batches larger") from exc
+        if totals.batches == 0:
             raise ValueError("training data produced no batches")
-        if eval_train:
-            m = evaluate(model, train_batches, loss_fn, device=dev)
-            train_loss, train_acc = m["loss"], m["acc"]
-        else:
-            train_loss = loss_sum.item() / seen
-            train_acc = correct.item() / seen if classification else math.nan
-        val_m = evaluate(model, val, loss_fn, device=dev) if val is not None else {"loss": math.nan, "acc": math.nan}
-        state.logs = {"train_loss": train_loss, "train_acc": train_acc, "val_loss": val_m["loss"],
-                      "val_acc": val_m["acc"], "lr": lr_now}
-        history.append(state.epoch, seconds=time.perf_counter() - start, **state.logs)
+        bad = totals.first_nonfinite
+        if bad is not None:
+            _diverged(history, state.epoch, first_step + bad + 1, lr_now)
+            break
+        train_m = evaluate(model, train_batches, loss_fn, device=dev) if eval_train else totals.result()
+        val_m = evaluate(model, val, loss_fn, device=dev) if val is not None else None
+        history.record(state.epoch, train_m, val_m, lr=lr_now, seconds=time.perf_counter() - start)
+        state.logs = {name: getattr(history, name)[-1] for name in History.METRICS}
         for cb in callbacks:
             cb.on_epoch_end(state)
         if bar is not None:
@@ -442,3 +652,12 @@ def fit(model: nn.Module, train, val=None, *, epochs: int = 10, optimizer=None, 
     for cb in callbacks:
         cb.on_fit_end(state)
     return history
+
+
+def _diverged(history: History, epoch: int, step: int, lr: float) -> None:
+    history.diverged, history.diverged_at = True, (epoch, step)
+    warnings.warn(
+        f"training stopped: the loss became NaN or infinite at epoch {epoch}, step {step} (learning rate {lr:g}). "
+        f"Try a lower learning rate, gradient clipping (torch.nn.utils.clip_grad_norm_ in a callback), or check "
+        f"the data and the loss for values that overflow. history.diverged is True; the metrics of this epoch "
+        f"are not recorded.", DivergenceWarning, stacklevel=3)

@@ -80,3 +80,38 @@ def test_set_deterministic_toggles_torch_flags():
     finally:
         dev.set_deterministic(False)
     assert not torch.are_deterministic_algorithms_enabled()
+
+
+# ----------------------------------------------------------------- the device rule (runs on the CPU alone)
+class _FakeSplit:
+    def __init__(self, x):
+        self.x = x
+
+
+def test_data_device_finds_where_data_lives():
+    meta = torch.empty(3, 2, device="meta")  # a device other than the CPU, without needing a GPU
+    assert dev.data_device(meta) == torch.device("meta")
+    assert dev.data_device(_FakeSplit(meta)) == torch.device("meta")
+    assert dev.data_device((meta, meta)) == torch.device("meta")
+    assert dev.data_device([(meta, meta)]) is None  # an iterable of batches: decided batch by batch
+    assert dev.data_device(np.zeros(3)) is None and dev.data_device(None) is None
+
+
+def test_resolve_device_order_explicit_then_data_then_model(monkeypatch):
+    model = torch.nn.Linear(2, 2).to("meta")
+    cpu_data = (torch.zeros(2, 2), torch.zeros(2))
+    assert dev.resolve_device(model, cpu_data, "cpu") == torch.device("cpu")          # explicit wins
+    assert dev.resolve_device(model, cpu_data) == torch.device("cpu")                 # then the data
+    assert dev.resolve_device(model, [cpu_data]) == torch.device("meta")              # then the model
+    assert dev.resolve_device(torch.nn.ReLU(), [cpu_data]) == torch.device("cpu")     # no parameters: CPU
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="device 'cuda' was asked for but CUDA is not available here"):
+        dev.resolve_device(model, cpu_data, "cuda")
+    with pytest.raises(TypeError, match="device must be a str or torch.device, got int 0"):
+        dev.resolve_device(model, cpu_data, 0)
+
+
+def test_module_device():
+    assert dev.module_device(torch.nn.Linear(1, 1)) == torch.device("cpu")
+    bn = torch.nn.BatchNorm1d(3, affine=False).to("meta")  # buffers only
+    assert dev.module_device(bn) == torch.device("meta")
