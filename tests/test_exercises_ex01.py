@@ -23,8 +23,8 @@ def test_ex1_not_attempted(capsys):
     def untouched(n_in, hidden, n_out):
         raise NotImplementedError
 
-    assert ex01.check_parameter_count(None) is False
-    assert ex01.check_parameter_count(untouched) is False
+    assert not ex01.check_parameter_count(None)
+    assert not ex01.check_parameter_count(untouched)
     assert _verdict(capsys).count("[not attempted]") == 2
 
 
@@ -37,13 +37,13 @@ def test_ex1_not_attempted(capsys):
     (42, "give a function"),
 ])
 def test_ex1_rejects_wrong_answers(capsys, wrong, hint):
-    assert ex01.check_parameter_count(wrong) is False
+    assert not ex01.check_parameter_count(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
 
 def test_ex1_accepts_the_right_count(capsys):
-    assert ex01.check_parameter_count(right_count) is True
+    assert ex01.check_parameter_count(right_count)
     assert _verdict(capsys).startswith("[correct]")
 
 
@@ -96,8 +96,8 @@ def test_ex2_not_attempted(capsys):
     def untouched(model, x, y, batch_size):
         raise NotImplementedError
 
-    assert ex01.check_evaluate(None) is False
-    assert ex01.check_evaluate(untouched) is False
+    assert not ex01.check_evaluate(None)
+    assert not ex01.check_evaluate(untouched)
     assert _verdict(capsys).count("[not attempted]") == 2
 
 
@@ -113,13 +113,13 @@ def test_ex2_not_attempted(capsys):
     (lambda m, x, y, b: {"loss": 1.0, "acc": 3.0}, "fraction in [0, 1]"),
 ])
 def test_ex2_rejects_wrong_answers(capsys, wrong, hint):
-    assert ex01.check_evaluate(wrong) is False
+    assert not ex01.check_evaluate(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
 
 def test_ex2_accepts_the_right_function(capsys, device):
-    assert ex01.check_evaluate(right_evaluate, device=device) is True
+    assert ex01.check_evaluate(right_evaluate, device=device)
     assert _verdict(capsys).startswith("[correct]")
 
 
@@ -143,8 +143,8 @@ def test_ex3_plot_has_three_labelled_panels():
 
 
 def test_ex3_not_attempted(capsys):
-    assert ex01.check_diagnosis(None) is False
-    assert ex01.check_diagnosis({"A": None, "B": None, "C": None}) is False
+    assert not ex01.check_diagnosis(None)
+    assert not ex01.check_diagnosis({"A": None, "B": None, "C": None})
     assert _verdict(capsys).count("[not attempted]") == 2
 
 
@@ -157,14 +157,14 @@ def test_ex3_not_attempted(capsys):
     (["overfitting"], "give a dict"),
 ])
 def test_ex3_rejects_wrong_answers(capsys, wrong, hint):
-    assert ex01.check_diagnosis(wrong) is False
+    assert not ex01.check_diagnosis(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
 
 def test_ex3_accepts_the_right_labels_in_any_spelling(capsys):
-    assert ex01.check_diagnosis({"A": "overfitting", "B": "good fit", "C": "underfitting"}) is True
-    assert ex01.check_diagnosis({"A": "Over-fit", "B": "good_fit", "C": " UNDERFITTING "}) is True
+    assert ex01.check_diagnosis({"A": "overfitting", "B": "good fit", "C": "underfitting"})
+    assert ex01.check_diagnosis({"A": "Over-fit", "B": "good_fit", "C": " UNDERFITTING "})
     assert _verdict(capsys).count("[correct]") == 2
 
 

@@ -15,7 +15,7 @@ def _verdict(capsys):
 
 # ----------------------------------------------------------------- exercise 1
 def test_ex1_not_attempted(capsys):
-    assert ex02.check_elastic_net_value(None) is False
+    assert not ex02.check_elastic_net_value(None)
     assert _verdict(capsys).startswith("[not attempted]")
 
 
@@ -31,7 +31,7 @@ def test_ex1_not_attempted(capsys):
     (True, "one number"),
 ])
 def test_ex1_rejects_wrong_answers(capsys, wrong, hint):
-    assert ex02.check_elastic_net_value(wrong) is False
+    assert not ex02.check_elastic_net_value(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
@@ -39,8 +39,8 @@ def test_ex1_rejects_wrong_answers(capsys, wrong, hint):
 def test_ex1_accepts_the_lecture_value(capsys):
     from course_lib.regularizers import elastic_net_penalty
 
-    assert ex02.check_elastic_net_value(9.5) is True
-    assert ex02.check_elastic_net_value(elastic_net_penalty(torch.tensor([3.0, -4.0, 0.0, 1.0]), 0.25).item()) is True
+    assert ex02.check_elastic_net_value(9.5)
+    assert ex02.check_elastic_net_value(elastic_net_penalty(torch.tensor([3.0, -4.0, 0.0, 1.0]), 0.25).item())
     assert _verdict(capsys).count("[correct]") == 2
 
 
@@ -49,9 +49,9 @@ def test_ex2_not_attempted(capsys):
     def untouched(w, t):
         raise NotImplementedError
 
-    assert ex02.check_soft_threshold(None) is False
-    assert ex02.check_soft_threshold(untouched) is False
-    assert ex02.check_soft_threshold(lambda w, t: None) is False
+    assert not ex02.check_soft_threshold(None)
+    assert not ex02.check_soft_threshold(untouched)
+    assert not ex02.check_soft_threshold(lambda w, t: None)
     assert _verdict(capsys).count("[not attempted]") == 3
 
 
@@ -72,14 +72,14 @@ def _in_place(w, t):
     (3.0, "give a function"),
 ])
 def test_ex2_rejects_wrong_thresholds(capsys, wrong, hint):
-    assert ex02.check_soft_threshold(wrong) is False
+    assert not ex02.check_soft_threshold(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
 
 def test_ex2_accepts_soft_thresholding(capsys):
-    assert ex02.check_soft_threshold(lambda w, t: w.sign() * (w.abs() - t).clamp(min=0)) is True
-    assert ex02.check_soft_threshold(lambda w, t: F.softshrink(w, t)) is True
+    assert ex02.check_soft_threshold(lambda w, t: w.sign() * (w.abs() - t).clamp(min=0))
+    assert ex02.check_soft_threshold(lambda w, t: F.softshrink(w, t))
     assert _verdict(capsys).count("[correct]") == 2
 
 
@@ -88,8 +88,8 @@ def test_ex3_not_attempted(capsys):
     def untouched(W, c):
         raise NotImplementedError
 
-    assert ex02.check_max_norm_rows(None) is False
-    assert ex02.check_max_norm_rows(untouched) is False
+    assert not ex02.check_max_norm_rows(None)
+    assert not ex02.check_max_norm_rows(untouched)
     assert _verdict(capsys).count("[not attempted]") == 2
 
 
@@ -112,7 +112,7 @@ def _max_norm_in_place(W, c):
     (lambda W, c: W.tolist(), "return a tensor"),
 ])
 def test_ex3_rejects_wrong_projections(capsys, wrong, hint):
-    assert ex02.check_max_norm_rows(wrong) is False
+    assert not ex02.check_max_norm_rows(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
@@ -120,7 +120,7 @@ def test_ex3_rejects_wrong_projections(capsys, wrong, hint):
 def test_ex3_accepts_the_row_projection(capsys):
     from course_lib.regularizers import max_norm_
 
-    assert ex02.check_max_norm_rows(lambda W, c: W * (c / W.norm(dim=1, keepdim=True)).clamp(max=1.0)) is True
-    assert ex02.check_max_norm_rows(lambda W, c: max_norm_(W.clone(), c, "row")) is True
-    assert ex02.check_max_norm_rows(lambda W, c: torch.renorm(W, 2, 0, c)) is True
+    assert ex02.check_max_norm_rows(lambda W, c: W * (c / W.norm(dim=1, keepdim=True)).clamp(max=1.0))
+    assert ex02.check_max_norm_rows(lambda W, c: max_norm_(W.clone(), c, "row"))
+    assert ex02.check_max_norm_rows(lambda W, c: torch.renorm(W, 2, 0, c))
     assert _verdict(capsys).count("[correct]") == 3

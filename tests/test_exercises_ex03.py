@@ -18,7 +18,7 @@ def _pmf(k, q=0.6):
 
 
 def test_ex1_not_attempted(capsys):
-    assert ex03.check_at_most_five_kept(None) is False
+    assert not ex03.check_at_most_five_kept(None)
     assert _verdict(capsys).startswith("[not attempted]")
 
 
@@ -33,14 +33,14 @@ def test_ex1_not_attempted(capsys):
     ("0.37", "one number"),
 ])
 def test_ex1_rejects_wrong_answers(capsys, wrong, hint):
-    assert ex03.check_at_most_five_kept(wrong) is False
+    assert not ex03.check_at_most_five_kept(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
 
 def test_ex1_accepts_the_binomial_probability(capsys):
-    assert ex03.check_at_most_five_kept(sum(_pmf(k) for k in range(6))) is True
-    assert ex03.check_at_most_five_kept(0.3669) is True
+    assert ex03.check_at_most_five_kept(sum(_pmf(k) for k in range(6)))
+    assert ex03.check_at_most_five_kept(0.3669)
     assert _verdict(capsys).count("[correct]") == 2
 
 
@@ -55,8 +55,8 @@ def test_ex2_not_attempted(capsys):
     def untouched(x, p, training=True):
         raise NotImplementedError
 
-    assert ex03.check_inverted_dropout(None) is False
-    assert ex03.check_inverted_dropout(untouched) is False
+    assert not ex03.check_inverted_dropout(None)
+    assert not ex03.check_inverted_dropout(untouched)
     assert _verdict(capsys).count("[not attempted]") == 2
 
 
@@ -72,7 +72,7 @@ def test_ex2_not_attempted(capsys):
     (lambda x, p, training=True: [0.0], "return a tensor"),
 ])
 def test_ex2_rejects_wrong_dropouts(capsys, wrong, hint):
-    assert ex03.check_inverted_dropout(wrong) is False
+    assert not ex03.check_inverted_dropout(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
@@ -80,8 +80,8 @@ def test_ex2_rejects_wrong_dropouts(capsys, wrong, hint):
 def test_ex2_accepts_inverted_dropout(capsys):
     from course_lib.dropout import inverted_dropout
 
-    assert ex03.check_inverted_dropout(right_dropout) is True
-    assert ex03.check_inverted_dropout(inverted_dropout) is True
+    assert ex03.check_inverted_dropout(right_dropout)
+    assert ex03.check_inverted_dropout(inverted_dropout)
     assert _verdict(capsys).count("[correct]") == 2
 
 
@@ -107,8 +107,8 @@ def test_ex3_not_attempted(capsys):
     def untouched(model, x, n_samples):
         raise NotImplementedError
 
-    assert ex03.check_mc_average(None) is False
-    assert ex03.check_mc_average(untouched) is False
+    assert not ex03.check_mc_average(None)
+    assert not ex03.check_mc_average(untouched)
     assert _verdict(capsys).count("[not attempted]") == 2
 
 
@@ -144,7 +144,7 @@ def _one_pass(model, x, n):
     (lambda model, x, n: right_mc(model, x, n)[:, :2], "shape"),
 ])
 def test_ex3_rejects_wrong_averages(capsys, wrong, hint):
-    assert ex03.check_mc_average(wrong) is False
+    assert not ex03.check_mc_average(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
@@ -154,13 +154,13 @@ def test_ex3_rejects_an_average_of_the_wrong_thing(capsys):
         p = right_mc(model, x, n)
         return p.pow(3) / p.pow(3).sum(1, keepdim=True)
 
-    assert ex03.check_mc_average(sharpened) is False
+    assert not ex03.check_mc_average(sharpened)
     assert "away from a 1000-mask average" in _verdict(capsys)
 
 
 def test_ex3_accepts_mc_dropout(capsys):
     from course_lib.dropout import mc_predict
 
-    assert ex03.check_mc_average(right_mc) is True
-    assert ex03.check_mc_average(mc_predict) is True
+    assert ex03.check_mc_average(right_mc)
+    assert ex03.check_mc_average(mc_predict)
     assert _verdict(capsys).count("[correct]") == 2

@@ -16,9 +16,9 @@ def test_exercise_1_not_attempted(capsys):
     def untouched(y, num_classes, eps):
         raise NotImplementedError
 
-    assert ex04.check_exercise_1(None) is False
+    assert not ex04.check_exercise_1(None)
     assert verdict(capsys).startswith("[not attempted]")
-    assert ex04.check_exercise_1(untouched) is False
+    assert not ex04.check_exercise_1(untouched)
     assert verdict(capsys).startswith("[not attempted]")
 
 
@@ -27,7 +27,7 @@ def test_exercise_1_rejects_pytorch_convention(capsys):
         q = torch.full((len(y), k), eps / k)
         return q.scatter(1, y.view(-1, 1), 1 - eps + eps / k)
 
-    assert ex04.check_exercise_1(pytorch_style) is False
+    assert not ex04.check_exercise_1(pytorch_style)
     out = verdict(capsys)
     assert out.startswith("[wrong]") and "PyTorch's convention" in out and "ε/(k − 1) = 0.15" in out
 
@@ -43,15 +43,15 @@ def test_exercise_1_rejects_other_mistakes(capsys):
     def wrong_shape(y, k, eps):
         return smooth_labels(y, k, eps)[:, 1:]
 
-    assert ex04.check_exercise_1(no_smoothing) is False
+    assert not ex04.check_exercise_1(no_smoothing)
     assert "each row must sum to 1" not in (msg := verdict(capsys)) and "1 − ε = 0.7" in msg
-    assert ex04.check_exercise_1(swapped) is False
+    assert not ex04.check_exercise_1(swapped)
     assert "the true class gets 1 − ε = 0.7" in verdict(capsys)
-    assert ex04.check_exercise_1(wrong_shape) is False
+    assert not ex04.check_exercise_1(wrong_shape)
     assert "have shape (3, 3), yours (3, 2)" in verdict(capsys)
-    assert ex04.check_exercise_1(lambda y, k, eps: [0.0]) is False
+    assert not ex04.check_exercise_1(lambda y, k, eps: [0.0])
     assert "return a tensor, got list" in verdict(capsys)
-    assert ex04.check_exercise_1("smooth") is False
+    assert not ex04.check_exercise_1("smooth")
     assert "give a function" in verdict(capsys)
 
 
@@ -61,40 +61,40 @@ def test_exercise_1_accepts_the_answer(capsys):
         q[torch.arange(len(y)), y] = 1 - eps
         return q
 
-    assert ex04.check_exercise_1(mine) is True
+    assert ex04.check_exercise_1(mine)
     assert verdict(capsys).startswith("[correct]")
-    assert ex04.check_exercise_1(smooth_labels) is True
+    assert ex04.check_exercise_1(smooth_labels)
 
 
 # --------------------------------------------------------------------------- exercise 2
 def test_exercise_2(capsys):
-    assert ex04.check_exercise_2(None) is False
+    assert not ex04.check_exercise_2(None)
     assert verdict(capsys).startswith("[not attempted]")
-    assert ex04.check_exercise_2((0.9, 0.09)) is False
+    assert not ex04.check_exercise_2((0.9, 0.09))
     assert "also gives the true class its share" in verdict(capsys)
-    assert ex04.check_exercise_2((0.91, 0.1)) is False
+    assert not ex04.check_exercise_2((0.91, 0.1))
     assert "ε is not α" in verdict(capsys)
-    assert ex04.check_exercise_2((0.91, 0.05)) is False
+    assert not ex04.check_exercise_2((0.91, 0.05))
     assert "1 − p_true" in verdict(capsys)
-    assert ex04.check_exercise_2("0.91") is False
+    assert not ex04.check_exercise_2("0.91")
     assert "give a pair of numbers" in verdict(capsys)
-    assert ex04.check_exercise_2((0.91, 0.09)) is True
+    assert ex04.check_exercise_2((0.91, 0.09))
     assert verdict(capsys).startswith("[correct]")
 
 
 # --------------------------------------------------------------------------- exercise 3
 def test_exercise_3(capsys):
-    assert ex04.check_exercise_3(None) is False
+    assert not ex04.check_exercise_3(None)
     assert verdict(capsys).startswith("[not attempted]")
-    assert ex04.check_exercise_3({"rotate_10", "shift_1px", "small_noise", "mirror"}) is False
+    assert not ex04.check_exercise_3({"rotate_10", "shift_1px", "small_noise", "mirror"})
     assert "mirror: a left-right mirror" in verdict(capsys)
-    assert ex04.check_exercise_3({"rotate_10", "shift_1px", "small_noise", "rotate_180"}) is False
+    assert not ex04.check_exercise_3({"rotate_10", "shift_1px", "small_noise", "rotate_180"})
     assert "swaps 6 and 9" in verdict(capsys)
-    assert ex04.check_exercise_3({"rotate_10"}) is False
+    assert not ex04.check_exercise_3({"rotate_10"})
     assert "shift_1px, small_noise also keep the label" in verdict(capsys)
-    assert ex04.check_exercise_3({"rotate_10", "zoom"}) is False
+    assert not ex04.check_exercise_3({"rotate_10", "zoom"})
     assert "unknown names ['zoom']" in verdict(capsys)
-    assert ex04.check_exercise_3("rotate_10") is False
+    assert not ex04.check_exercise_3("rotate_10")
     assert "give a set of transform names" in verdict(capsys)
-    assert ex04.check_exercise_3(["small_noise", "rotate_10", "shift_1px"]) is True
+    assert ex04.check_exercise_3(["small_noise", "rotate_10", "shift_1px"])
     assert verdict(capsys).startswith("[correct]")

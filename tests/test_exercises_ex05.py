@@ -14,8 +14,8 @@ def _verdict(capsys):
 
 # ----------------------------------------------------------------- exercise 1
 def test_ex1_not_attempted(capsys):
-    assert ex05.check_stop_step(None) is False
-    assert ex05.check_stop_step((None, None)) is False
+    assert not ex05.check_stop_step(None)
+    assert not ex05.check_stop_step((None, None))
     assert _verdict(capsys).count("[not attempted]") == 2
 
 
@@ -31,14 +31,14 @@ def test_ex1_not_attempted(capsys):
     (("100", "160"), "ints"),
 ])
 def test_ex1_rejects_wrong_answers(capsys, wrong, hint):
-    assert ex05.check_stop_step(wrong) is False
+    assert not ex05.check_stop_step(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
 
 def test_ex1_accepts_the_right_steps(capsys):
-    assert ex05.check_stop_step((100, 160)) is True
-    assert ex05.check_stop_step([100, 160]) is True
+    assert ex05.check_stop_step((100, 160))
+    assert ex05.check_stop_step([100, 160])
     assert _verdict(capsys).count("[correct]") == 2
 
 
@@ -101,8 +101,8 @@ def test_ex2_not_attempted(capsys):
     def untouched(values, patience, min_delta=0.0):
         raise NotImplementedError
 
-    assert ex05.check_patience_loop(None) is False
-    assert ex05.check_patience_loop(untouched) is False
+    assert not ex05.check_patience_loop(None)
+    assert not ex05.check_patience_loop(untouched)
     assert _verdict(capsys).count("[not attempted]") == 2
 
 
@@ -115,20 +115,20 @@ def test_ex2_not_attempted(capsys):
     (lambda values, patience, min_delta=0.0: 3, "return a pair"),
 ])
 def test_ex2_rejects_wrong_loops(capsys, wrong, hint):
-    assert ex05.check_patience_loop(wrong) is False
+    assert not ex05.check_patience_loop(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
 
 def test_ex2_accepts_the_algorithm(capsys):
-    assert ex05.check_patience_loop(right_loop) is True
-    assert ex05.check_patience_loop(with_stopper) is True
+    assert ex05.check_patience_loop(right_loop)
+    assert ex05.check_patience_loop(with_stopper)
     assert _verdict(capsys).count("[correct]") == 2
 
 
 # ----------------------------------------------------------------- exercise 3
 def test_ex3_not_attempted(capsys):
-    assert ex05.check_equivalent_l2(None) is False
+    assert not ex05.check_equivalent_l2(None)
     assert _verdict(capsys).startswith("[not attempted]")
 
 
@@ -142,7 +142,7 @@ def test_ex3_not_attempted(capsys):
     ("0.005", "one number"),
 ])
 def test_ex3_rejects_wrong_strengths(capsys, wrong, hint):
-    assert ex05.check_equivalent_l2(wrong) is False
+    assert not ex05.check_equivalent_l2(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
@@ -150,6 +150,6 @@ def test_ex3_rejects_wrong_strengths(capsys, wrong, hint):
 def test_ex3_accepts_one_over_alpha_tau(capsys):
     from course_lib.early_stopping import equivalent_l2
 
-    assert ex05.check_equivalent_l2(0.005) is True
-    assert ex05.check_equivalent_l2(equivalent_l2(0.05 / (1 - 0.9), 400)) is True
+    assert ex05.check_equivalent_l2(0.005)
+    assert ex05.check_equivalent_l2(equivalent_l2(0.05 / (1 - 0.9), 400))
     assert _verdict(capsys).count("[correct]") == 2

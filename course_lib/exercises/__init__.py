@@ -8,8 +8,9 @@ from this package, for example ``ex01.check_capacity(answer)``. A checker prints
 * ``[wrong]`` with what is wrong, when a check fails;
 * ``[correct]`` when every check passes,
 
-and returns ``True`` only in the last case. The worked solutions in the notebooks assert
-that their checker returns ``True``, so CI keeps solutions and checkers in step.
+and returns a :class:`Verdict`, true only in the last case. The worked solutions in the
+notebooks ``assert`` their checker, so CI keeps solutions and checkers in step. A verdict shows
+nothing more in a notebook cell (the printed line is the verdict, with no ``True``/``False`` under it).
 
 One module per notebook: ``ex01`` for notebook 01, and so on.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-__all__ = ["NotAttempted", "run_check", "require", "close"]
+__all__ = ["NotAttempted", "Verdict", "run_check", "require", "close"]
 
 
 class NotAttempted(Exception):
@@ -36,18 +37,44 @@ def close(actual: float, expected: float, *, rtol: float = 1e-4, atol: float = 1
     return abs(float(actual) - float(expected)) <= atol + rtol * abs(float(expected))
 
 
-def run_check(name: str, check: Callable[[], None], success: str = "") -> bool:
-    """Run ``check`` and print the verdict for exercise ``name``; return True when it passes."""
+class Verdict:
+    """The outcome of a check: ``status`` is ``"correct"``, ``"wrong"`` or ``"not attempted"``.
+
+    True only when correct (``assert ex.check_...(answer)`` in a solution). In a notebook it
+    displays nothing: the check has already printed its one line.
+    """
+
+    __slots__ = ("status", "message")
+
+    def __init__(self, status: str, message: str = "") -> None:
+        self.status, self.message = status, message
+
+    def __bool__(self) -> bool:
+        return self.status == "correct"
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.status!r})"
+
+    def _ipython_display_(self) -> None:
+        """IPython calls this instead of printing the repr: the verdict line is already printed."""
+
+
+def run_check(name: str, check: Callable[[], None], success: str = "") -> Verdict:
+    """Run ``check`` and print the verdict for exercise ``name``; the returned Verdict is true when it passes."""
     try:
         check()
     except (NotAttempted, NotImplementedError):
-        print(f"[not attempted] {name}: fill in your answer above, then run this cell again.")
-        return False
+        line = f"[not attempted] {name}: fill in your answer above, then run this cell again."
+        print(line)
+        return Verdict("not attempted", line)
     except AssertionError as exc:
-        print(f"[wrong] {name}: {exc}")
-        return False
+        line = f"[wrong] {name}: {exc}"
+        print(line)
+        return Verdict("wrong", line)
     except Exception as exc:  # the student's code raised: say what, not a traceback wall
-        print(f"[wrong] {name}: your answer raised {type(exc).__name__}: {exc}")
-        return False
-    print(f"[correct] {name}" + (f": {success}" if success else ""))
-    return True
+        line = f"[wrong] {name}: your answer raised {type(exc).__name__}: {exc}"
+        print(line)
+        return Verdict("wrong", line)
+    line = f"[correct] {name}" + (f": {success}" if success else "")
+    print(line)
+    return Verdict("correct", line)
