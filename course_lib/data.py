@@ -16,6 +16,11 @@ Real sets for the ``full`` profile, through ``torchvision.datasets``: ``mnist``,
 ``fashion_mnist`` (``(1, 28, 28)``) and ``cifar10`` (``(3, 32, 32)``). Pixel values are
 scaled to [0, 1].
 
+Every dataset is a small loader function in :data:`DATASET_REGISTRY`, added with the
+:func:`register_dataset` decorator; :func:`load_dataset` looks the name up there and does
+the common work (checking arguments, splitting, moving to the device). A notebook adds a
+dataset of its own the same way, without touching :func:`load_dataset`.
+
 Small datasets are kept whole on the device; :class:`DeviceLoader` cuts shuffled
 mini-batches from them there, which is far faster than a per-sample ``DataLoader``.
 """
@@ -23,24 +28,25 @@ mini-batches from them there, which is far faster than a per-sample ``DataLoader
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from ._checks import describe, integer, one_of, real
+
 __all__ = [
-    "Split", "DatasetSplits", "DeviceLoader", "OFFLINE_DATASETS", "TORCHVISION_DATASETS",
-    "DATASETS", "load_dataset", "load_photo", "make_polynomial", "make_spirals", "data_root",
+    "Split", "DatasetSplits", "DeviceLoader", "LoadedData", "DatasetEntry", "DATASET_REGISTRY",
+    "register_dataset", "LOADER_OPTIONS", "OFFLINE_DATASETS", "TORCHVISION_DATASETS", "DATASETS", "load_dataset",
+    "load_photo", "make_polynomial", "make_spirals", "polynomial_target", "data_root",
 ]
 
-OFFLINE_DATASETS = ("digits", "mnist1d", "moons", "spirals", "poly")
-TORCHVISION_DATASETS = ("mnist", "fashion_mnist", "cifar10")
-DATASETS = OFFLINE_DATASETS + TORCHVISION_DATASETS
 PHOTOS = ("cat", "astronaut", "coffee", "camera")
 
 
@@ -49,17 +55,75 @@ def data_root() -> Path:
     return Path(os.environ.get("COURSE_DATA") or Path.home() / ".cache" / "course_lib").expanduser()
 
 
+# --------------------------------------------------------------------------- argument checks
+# Checks for the argument kinds that ``_checks`` has no helper for (flags, devices, generators).
+def _flag(value: Any, name: str) -> bool:
+    """``True`` or ``False`` (a NumPy bool too); anything else is a ``TypeError``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {describe(value)}")
+    return bool(value)
+
+
+def _device(value: Any, name: str = "device", optional: bool = True) -> torch.device | None:
+    """A ``torch.device`` or a device name such as ``'cpu'``, ``'cuda'``, ``'cuda:0'``, ``'mps'`` (or ``None``)."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, (str, torch.device)):
+        raise TypeError(f"{name} must be a torch.device or a name such as 'cpu' or 'cuda', got {describe(value)}")
+    try:
+        return torch.device(value)
+    except RuntimeError:
+        raise ValueError(f"{name} must be a device name such as 'cpu', 'cuda', 'cuda:0' or 'mps', "
+                         f"got {value!r}") from None
+
+
+def _generator(value: Any, name: str = "generator") -> torch.Generator | None:
+    """``None`` or a CPU ``torch.Generator`` (random draws happen on the CPU, then move to the device)."""
+    if value is None:
+        return None
+    if not isinstance(value, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator or None, got {describe(value)}; "
+                        f"make one with torch.Generator().manual_seed(0)")
+    if value.device.type != "cpu":
+        raise ValueError(f"{name} must be a CPU torch.Generator, got one on {value.device}; "
+                         f"use torch.Generator() (the draws are moved to the device afterwards)")
+    return value
+
+
+def _as_tensor(value: Any, name: str, labels: bool = False) -> Tensor:
+    """A tensor as it is, or a NumPy array converted with ``torch.as_tensor``: ``float64`` becomes
+    ``float32`` and, with ``labels``, integers become ``int64`` (what ``cross_entropy`` needs)."""
+    if isinstance(value, np.ndarray):
+        value = torch.as_tensor(value)
+        if value.dtype == torch.float64:
+            return value.float()
+        integral = not (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool)
+        return value.long() if labels and integral else value
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor or a NumPy array, got {describe(value)}")
+    return value
+
+
 # --------------------------------------------------------------------------- containers
 @dataclass
 class Split:
-    """One split of a dataset: inputs ``x`` of shape ``(N, ...)`` and targets ``y`` of shape ``(N, ...)``."""
+    """One split of a dataset: inputs ``x`` of shape ``(N, ...)`` and targets ``y`` of shape ``(N, ...)``.
+
+    ``x`` and ``y`` are tensors or NumPy arrays. Arrays are converted with ``torch.as_tensor``
+    (sharing memory where it can): ``float64`` becomes ``float32``, the dtype of model weights,
+    and integer labels ``y`` become ``int64``; other dtypes are kept (``uint8`` images stay
+    ``uint8``). Tensors are taken as they are.
+    """
 
     x: Tensor
     y: Tensor
 
     def __post_init__(self) -> None:
-        if not isinstance(self.x, Tensor) or not isinstance(self.y, Tensor):
-            raise TypeError(f"Split needs tensors, got x: {type(self.x).__name__}, y: {type(self.y).__name__}")
+        self.x = _as_tensor(self.x, "Split x")
+        self.y = _as_tensor(self.y, "Split y", labels=True)
+        for name, t in (("x", self.x), ("y", self.y)):
+            if t.ndim == 0:
+                raise ValueError(f"Split {name} must have a first (sample) dimension, got a 0-dim tensor")
         if self.x.shape[0] != self.y.shape[0]:
             raise ValueError(f"x and y disagree on the number of samples: x has {self.x.shape[0]} "
                              f"(shape {tuple(self.x.shape)}), y has {self.y.shape[0]} (shape {tuple(self.y.shape)})")
@@ -71,13 +135,14 @@ class Split:
         return iter((self.x, self.y))
 
     def to(self, device: torch.device | str) -> "Split":
+        """This split with both tensors on ``device``."""
+        device = _device(device, optional=False)
         return Split(self.x.to(device), self.y.to(device))
 
     def subset(self, n: int, generator: torch.Generator | None = None) -> "Split":
-        """A random subset of ``n`` samples (without replacement)."""
-        if not 0 < n <= len(self):
-            raise ValueError(f"subset size must be in 1..{len(self)}, got {n}")
-        idx = torch.randperm(len(self), generator=generator)[:n].to(self.x.device)
+        """A random subset of ``n`` samples (without replacement), drawn from ``generator``."""
+        n = integer(n, "subset size n", low=1, high=len(self))
+        idx = torch.randperm(len(self), generator=_generator(generator))[:n].to(self.x.device)
         return Split(self.x[idx], self.y[idx])
 
 
@@ -92,6 +157,18 @@ class DatasetSplits:
     num_classes: int | None  # None for regression
     classes: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a str, got {describe(self.name)}")
+        for part in ("train", "val", "test"):
+            if not isinstance(getattr(self, part), Split):
+                raise TypeError(f"{part} must be a Split, got {describe(getattr(self, part))}")
+        if self.num_classes is not None:
+            self.num_classes = integer(self.num_classes, "num_classes (None for regression)", low=1)
+        if isinstance(self.classes, str) or not all(isinstance(c, str) for c in self.classes):
+            raise TypeError(f"classes must be a sequence of class names (str), got {describe(self.classes)}")
+        self.classes = tuple(self.classes)
+
     @property
     def task(self) -> str:
         return "regression" if self.num_classes is None else "classification"
@@ -105,6 +182,7 @@ class DatasetSplits:
         return int(np.prod(self.input_shape))
 
     def to(self, device: torch.device | str) -> "DatasetSplits":
+        """All three splits on ``device``."""
         return replace(self, train=self.train.to(device), val=self.val.to(device), test=self.test.to(device))
 
     def __repr__(self) -> str:
@@ -120,21 +198,22 @@ class DeviceLoader:
     Each pass over the loader is one epoch; with ``shuffle=True`` the order is a fresh
     permutation every epoch, drawn from ``generator`` so a seeded run repeats exactly.
     Works like ``torch.utils.data.DataLoader(TensorDataset(x, y), batch_size, shuffle)``
-    without the per-sample indexing and collation.
+    without the per-sample indexing and collation. ``x`` and ``y`` may be NumPy arrays
+    (converted as :class:`Split` does).
     """
 
     def __init__(self, x: Tensor, y: Tensor, batch_size: int = 64, shuffle: bool = True,
                  drop_last: bool = False, generator: torch.Generator | None = None) -> None:
-        Split(x, y)  # validates types and lengths
+        x, y = Split(x, y)  # checks types and lengths
         if len(x) == 0:
             raise ValueError("cannot batch an empty dataset (0 samples)")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        batch_size = integer(batch_size, "batch_size", low=1)
+        shuffle, drop_last = _flag(shuffle, "shuffle"), _flag(drop_last, "drop_last")
         if drop_last and batch_size > len(x):
             raise ValueError(f"drop_last=True with batch_size={batch_size} > {len(x)} samples leaves no batch")
         self.x, self.y = x, y
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
-        self.generator = generator
+        self.generator = _generator(generator)
 
     def __len__(self) -> int:
         n = len(self.x)
@@ -157,14 +236,20 @@ def make_spirals(n_samples: int = 600, n_classes: int = 3, noise: float = 0.2,
                  generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
     """Points on ``n_classes`` interleaved spiral arms (the cs231n toy set).
 
-    Arm k: radius r in (0, 1], angle θ = 4r + 2πk/K + noise·ε; x = r (sin θ, cos θ).
+    Arm k of K: radius r in (0, 1], angle θ = 4r + 2πk/K + noise·ε with ε ~ N(0, 1);
+    x = r (sin θ, cos θ). The ``n_samples`` points are shared out as evenly as possible
+    (the first ``n_samples % K`` arms get one more). Returns ``x`` of shape ``(N, 2)`` and
+    labels ``y`` (the arm) of shape ``(N,)``.
     """
-    if n_classes < 2 or n_samples < n_classes:
-        raise ValueError(f"need n_classes >= 2 and n_samples >= n_classes, got {n_samples}, {n_classes}")
-    per = n_samples // n_classes
-    r = torch.linspace(0.0, 1.0, per + 1)[1:].repeat(n_classes)  # r = 0 would be one point shared by all arms
-    k = torch.arange(n_classes).repeat_interleave(per)
-    theta = 4 * r + 2 * torch.pi * k / n_classes + noise * torch.randn(per * n_classes, generator=generator)
+    n_classes = integer(n_classes, "n_classes", low=2)
+    n_samples = integer(n_samples, f"n_samples (at least one per arm, n_classes={n_classes})", low=n_classes)
+    noise = real(noise, "noise", low=0.0)
+    generator = _generator(generator)
+    sizes = [n_samples // n_classes + (k < n_samples % n_classes) for k in range(n_classes)]
+    # r = 0 would be one point shared by all arms, so each arm starts one step out
+    r = torch.cat([torch.linspace(0.0, 1.0, m + 1)[1:] for m in sizes])
+    k = torch.arange(n_classes).repeat_interleave(torch.tensor(sizes))
+    theta = 4 * r + 2 * torch.pi * k / n_classes + noise * torch.randn(n_samples, generator=generator)
     x = torch.stack([r * torch.sin(theta), r * torch.cos(theta)], dim=1)
     return x, k
 
@@ -173,15 +258,20 @@ def make_polynomial(n_samples: int = 40, noise: float = 0.3, generator: torch.Ge
                     ) -> tuple[Tensor, Tensor]:
     """Noisy samples of the cubic f(x) = 1.5x³ − x² − x + 0.5 for x uniform in [−1.5, 1.5].
 
-    Returns ``x`` of shape ``(N, 1)`` and ``y = f(x) + noise·ε`` of shape ``(N, 1)``.
+    Returns ``x`` of shape ``(N, 1)`` and ``y = f(x) + noise·ε`` with ε ~ N(0, 1), of shape ``(N, 1)``.
     """
+    n_samples = integer(n_samples, "n_samples", low=1)
+    noise = real(noise, "noise", low=0.0)
+    generator = _generator(generator)
     x = torch.rand(n_samples, 1, generator=generator) * 3 - 1.5
     y = polynomial_target(x) + noise * torch.randn(n_samples, 1, generator=generator)
     return x, y
 
 
 def polynomial_target(x: Tensor) -> Tensor:
-    """The noise-free cubic behind the ``poly`` dataset."""
+    """The noise-free cubic behind the ``poly`` dataset: f(x) = 1.5x³ − x² − x + 0.5, elementwise."""
+    if not isinstance(x, (Tensor, np.ndarray)):
+        raise TypeError(f"x must be a torch.Tensor or a NumPy array, got {describe(x)}")
     return 1.5 * x**3 - x**2 - x + 0.5
 
 
@@ -210,95 +300,153 @@ def _mnist1d_arrays(num_samples: int, seed: int) -> dict[str, np.ndarray]:
     return arrays
 
 
-# --------------------------------------------------------------------------- splitting
-def _split_off(x: Tensor, y: Tensor, fraction: float, generator: torch.Generator) -> tuple[Split, Split]:
-    """Randomly split (x, y) into (rest, part) where part holds ``fraction`` of the samples."""
-    n = len(x)
-    n_part = int(round(fraction * n))
-    if not 0 < n_part < n:
-        raise ValueError(f"a split fraction of {fraction} of {n} samples leaves an empty split")
-    order = torch.randperm(n, generator=generator)
-    part, rest = order[:n_part], order[n_part:]
-    return Split(x[rest], y[rest]), Split(x[part], y[part])
+# --------------------------------------------------------------------------- the registry
+@dataclass
+class LoadedData:
+    """What a dataset loader returns: every sample ``(x, y)``, or the training part and an official ``test``.
 
-
-def _check_fraction(name: str, value: float) -> None:
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"{name} must be in (0, 1), got {value}")
-
-
-# --------------------------------------------------------------------------- loaders
-def load_dataset(name: str, *, val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0,
-                 device: torch.device | str | None = None, n_samples: int | None = None, noise: float | None = None,
-                 root: str | Path | None = None, download: bool = True) -> DatasetSplits:
-    """Load dataset ``name`` as tensors split into train / val / test.
-
-    Parameters
-    ----------
-    name : one of :data:`DATASETS`.
-    val_fraction : share of the training data held out for validation.
-    test_fraction : share held out for testing, for sets that have no official test split
-        (digits, moons, spirals, poly); MNIST-1D and the torchvision sets keep their own test split.
-    seed : seeds the split (and the generation of synthetic sets): same seed, same splits.
-    device : where the tensors go (default: stay on the CPU).
-    n_samples : size of a generated set (moons, spirals, poly, mnist1d) before splitting.
-    noise : noise level of a synthetic set.
-    root, download : where torchvision keeps the real datasets and whether it may download them.
+    ``num_classes`` is ``None`` for regression; ``classes`` names the classes (optional).
+    Without ``test``, :func:`load_dataset` holds out ``test_fraction`` of ``(x, y)`` for testing.
     """
-    key = str(name).strip().lower().replace("-", "_")
-    if key not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; offline: {', '.join(OFFLINE_DATASETS)}; "
-                         f"downloaded with torchvision: {', '.join(TORCHVISION_DATASETS)}")
-    _check_fraction("val_fraction", val_fraction)
-    _check_fraction("test_fraction", test_fraction)
-    if n_samples is not None and n_samples < 10:
-        raise ValueError(f"n_samples must be at least 10, got {n_samples}")
-    g = torch.Generator().manual_seed(seed)
+
+    x: Tensor
+    y: Tensor
+    num_classes: int | None
     classes: tuple[str, ...] = ()
     test: Split | None = None
 
-    if key == "digits":
-        from sklearn.datasets import load_digits
 
-        d = load_digits()
-        x = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16.0
-        y = torch.tensor(d.target, dtype=torch.long)
-        num_classes, classes = 10, tuple(str(i) for i in range(10))
-    elif key == "mnist1d":
-        arrays = _mnist1d_arrays(n_samples or 5000, seed=42)  # the canonical set; `seed` only moves the val split
-        x = torch.tensor(arrays["x"], dtype=torch.float32)
-        y = torch.tensor(arrays["y"], dtype=torch.long)
-        test = Split(torch.tensor(arrays["x_test"], dtype=torch.float32), torch.tensor(arrays["y_test"], dtype=torch.long))
-        num_classes, classes = 10, tuple(str(i) for i in range(10))
-    elif key == "moons":
-        from sklearn.datasets import make_moons
+@dataclass(frozen=True)
+class DatasetEntry:
+    """One registered dataset: its loader, whether it works offline, and which options the loader takes."""
 
-        xs, ys = make_moons(n_samples=n_samples or 1000, noise=0.25 if noise is None else noise, random_state=seed)
-        x, y = torch.tensor(xs, dtype=torch.float32), torch.tensor(ys, dtype=torch.long)
-        num_classes = 2
-    elif key == "spirals":
-        x, y = make_spirals(n_samples or 900, 3, noise=0.2 if noise is None else noise, generator=g)
-        num_classes = 3
-    elif key == "poly":
-        x, y = make_polynomial(n_samples or 60, noise=0.3 if noise is None else noise, generator=g)
-        num_classes = None
-    else:
-        train_full, test, classes = _load_torchvision(key, root=root, download=download)
-        x, y = train_full.x, train_full.y
-        num_classes = len(classes)
-
-    if test is None:
-        rest, test = _split_off(x, y, test_fraction, g)
-        x, y = rest.x, rest.y
-    train, val = _split_off(x, y, val_fraction, g)
-    splits = DatasetSplits(key, train, val, test, num_classes, classes)
-    return splits.to(device) if device is not None else splits
+    name: str
+    loader: Callable[..., LoadedData]
+    offline: bool
+    options: frozenset[str]
 
 
+#: What :func:`load_dataset` can hand a loader; a loader names the ones it uses as its arguments.
+LOADER_OPTIONS = ("generator", "seed", "n_samples", "noise", "root", "download")
+
+#: Every dataset :func:`load_dataset` knows, by name, in the order registered.
+DATASET_REGISTRY: dict[str, DatasetEntry] = {}
+
+
+def _dataset_key(name: Any, what: str = "dataset name") -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a str such as 'digits', got {describe(name)}")
+    return name.strip().lower().replace("-", "_")
+
+
+def register_dataset(name: str, *, offline: bool) -> Callable[[Callable[..., LoadedData]], Callable[..., LoadedData]]:
+    """Decorator: ``load_dataset(name)`` calls the decorated loader, which returns a :class:`LoadedData`.
+
+    The loader's arguments say which options of :func:`load_dataset` it uses, out of
+    :data:`LOADER_OPTIONS`: ``generator`` (a ``torch.Generator`` seeded with ``seed``; draw every
+    random number from it), ``seed``, ``n_samples``, ``noise``, ``root``, ``download``. Give
+    ``n_samples`` and ``noise`` defaults: they are passed only when the caller sets them, and a
+    caller who sets one for a dataset whose loader does not take it gets an error. ``offline``
+    says whether it works without internet (listed in ``OFFLINE_DATASETS``, otherwise in
+    ``TORCHVISION_DATASETS``). A name can be registered once. Example::
+
+        @register_dataset("circles", offline=True)
+        def load_circles(seed, n_samples=500, noise=0.1):
+            x, y = sklearn.datasets.make_circles(n_samples, noise=noise, random_state=seed)
+            return LoadedData(torch.tensor(x, dtype=torch.float32), torch.tensor(y), num_classes=2)
+    """
+    key = _dataset_key(name)
+    if not key:
+        raise ValueError(f"dataset name must not be empty, got {name!r}")
+    if key in DATASET_REGISTRY:
+        raise ValueError(f"dataset {key!r} is already registered; choose another name")
+    offline = _flag(offline, "offline")
+
+    def decorator(loader: Callable[..., LoadedData]) -> Callable[..., LoadedData]:
+        if not callable(loader):
+            raise TypeError(f"register_dataset({key!r}) decorates a loader function, got {describe(loader)}")
+        options = set()
+        for p in inspect.signature(loader).parameters.values():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name not in LOADER_OPTIONS:
+                raise TypeError(f"the loader of dataset {key!r} takes {p}, which load_dataset cannot give; "
+                                f"a loader names the options it uses, out of {', '.join(LOADER_OPTIONS)}")
+            options.add(p.name)
+        if key in DATASET_REGISTRY:  # registered between the call and the decoration
+            raise ValueError(f"dataset {key!r} is already registered; choose another name")
+        DATASET_REGISTRY[key] = DatasetEntry(key, loader, offline, frozenset(options))
+        return loader
+
+    return decorator
+
+
+def __getattr__(attribute: str) -> tuple[str, ...]:
+    """``OFFLINE_DATASETS``, ``TORCHVISION_DATASETS`` and ``DATASETS``, read from the registry when asked."""
+    if attribute == "OFFLINE_DATASETS":
+        return tuple(name for name, entry in DATASET_REGISTRY.items() if entry.offline)
+    if attribute == "TORCHVISION_DATASETS":
+        return tuple(name for name, entry in DATASET_REGISTRY.items() if not entry.offline)
+    if attribute == "DATASETS":
+        return __getattr__("OFFLINE_DATASETS") + __getattr__("TORCHVISION_DATASETS")
+    raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")
+
+
+# --------------------------------------------------------------------------- the offline sets
+_DIGITS = tuple(str(i) for i in range(10))
+
+
+@register_dataset("digits", offline=True)
+def _load_digits() -> LoadedData:
+    """scikit-learn's 1797 handwritten digits, 8x8 pixels scaled to [0, 1]."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16.0
+    return LoadedData(x, torch.tensor(d.target, dtype=torch.long), 10, _DIGITS)
+
+
+@register_dataset("mnist1d", offline=True)
+def _load_mnist1d(n_samples: int = 5000) -> LoadedData:
+    """MNIST-1D: the canonical set (generator seed 42; ``seed`` only moves the val split), 80% train / 20% test.
+
+    The generator makes the same number of samples of every class, so for an ``n_samples`` that is
+    not a multiple of 10 it makes the next multiple and the last samples are left out.
+    """
+    arrays = _mnist1d_arrays(-(-n_samples // 10) * 10, seed=42)
+    x = np.concatenate([arrays["x"], arrays["x_test"]])[:n_samples]
+    y = np.concatenate([arrays["y"], arrays["y_test"]])[:n_samples]
+    n_train = int(n_samples * 0.8)  # as mnist1d splits: int(len * train_split)
+    x, y = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.long)
+    return LoadedData(x[:n_train], y[:n_train], 10, _DIGITS, test=Split(x[n_train:], y[n_train:]))
+
+
+@register_dataset("moons", offline=True)
+def _load_moons(seed: int, n_samples: int = 1000, noise: float = 0.25) -> LoadedData:
+    """scikit-learn's two interleaving half-circles."""
+    from sklearn.datasets import make_moons
+
+    xs, ys = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+    return LoadedData(torch.tensor(xs, dtype=torch.float32), torch.tensor(ys, dtype=torch.long), 2)
+
+
+@register_dataset("spirals", offline=True)
+def _load_spirals(generator: torch.Generator, n_samples: int = 900, noise: float = 0.2) -> LoadedData:
+    """Three spiral arms, from :func:`make_spirals`."""
+    x, y = make_spirals(n_samples, 3, noise=noise, generator=generator)
+    return LoadedData(x, y, 3)
+
+
+@register_dataset("poly", offline=True)
+def _load_poly(generator: torch.Generator, n_samples: int = 60, noise: float = 0.3) -> LoadedData:
+    """A noisy cubic, from :func:`make_polynomial` (regression)."""
+    x, y = make_polynomial(n_samples, noise=noise, generator=generator)
+    return LoadedData(x, y, None)
+
+
+# --------------------------------------------------------------------------- the torchvision sets
 _TV_CLASSES = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}
 
 
-def _load_torchvision(key: str, root: str | Path | None, download: bool) -> tuple[Split, Split, tuple[str, ...]]:
+def _load_torchvision(key: str, root: str | os.PathLike | None, download: bool) -> LoadedData:
     """Train and test split of a torchvision dataset, as float tensors in [0, 1] of shape (N, C, H, W)."""
     import torchvision.datasets as tvd
 
@@ -308,9 +456,10 @@ def _load_torchvision(key: str, root: str | Path | None, download: bool) -> tupl
         parts = [cls(str(folder), train=train, download=download) for train in (True, False)]
     except (RuntimeError, OSError) as exc:  # URLError is an OSError
         how = "could not be downloaded" if download else "was not found and download=False"
+        offline = ", ".join(__getattr__("OFFLINE_DATASETS"))
         raise RuntimeError(
             f"dataset {key!r} {how} (looked in {folder}): {str(exc).strip().splitlines()[0]}\n"
-            f"Without internet use an offline dataset instead: {', '.join(OFFLINE_DATASETS)} "
+            f"Without internet use an offline dataset instead: {offline} "
             f"(the default 'fast' profile does), or copy the {_TV_CLASSES[key]} files into {folder} "
             f"(or set COURSE_DATA)."
         ) from exc
@@ -324,7 +473,93 @@ def _load_torchvision(key: str, root: str | Path | None, download: bool) -> tupl
         x = data.float().div_(255.0).contiguous()
         y = torch.as_tensor(np.asarray(ds.targets), dtype=torch.long)
         out.append(Split(x, y))
-    return out[0], out[1], tuple(parts[0].classes)
+    classes = tuple(parts[0].classes)
+    return LoadedData(out[0].x, out[0].y, len(classes), classes, test=out[1])
+
+
+def _torchvision_loader(key: str) -> Callable[..., LoadedData]:
+    def load(root: str | os.PathLike | None = None, download: bool = True) -> LoadedData:
+        return _load_torchvision(key, root, download)
+
+    load.__doc__ = f"{_TV_CLASSES[key]} through torchvision.datasets, with its official test split."
+    return load
+
+
+for _key in _TV_CLASSES:
+    register_dataset(_key, offline=False)(_torchvision_loader(_key))
+
+
+# --------------------------------------------------------------------------- splitting
+def _split_off(x: Tensor, y: Tensor, fraction: float, name: str, generator: torch.Generator) -> tuple[Split, Split]:
+    """Randomly split (x, y) into (rest, part) where part holds ``fraction`` of the samples."""
+    n = len(x)
+    n_part = int(round(fraction * n))
+    if not 0 < n_part < n:
+        raise ValueError(f"{name}={fraction} of {n} samples leaves an empty split ({n_part} and {n - n_part} "
+                         f"samples); choose a fraction that keeps at least one sample on each side")
+    order = torch.randperm(n, generator=generator)
+    part, rest = order[:n_part], order[n_part:]
+    return Split(x[rest], y[rest]), Split(x[part], y[part])
+
+
+# --------------------------------------------------------------------------- loading
+def load_dataset(name: str, *, val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0,
+                 device: torch.device | str | None = None, n_samples: int | None = None, noise: float | None = None,
+                 root: str | os.PathLike | None = None, download: bool = True) -> DatasetSplits:
+    """Load dataset ``name`` as tensors split into train / val / test.
+
+    Parameters
+    ----------
+    name : one of :data:`DATASETS` (anything registered with :func:`register_dataset`).
+    val_fraction : share of the training data held out for validation, in (0, 1).
+    test_fraction : share held out for testing, in (0, 1), for sets that have no official test split
+        (digits, moons, spirals, poly); MNIST-1D and the torchvision sets keep their own test split.
+    seed : an int in [0, 2³² − 1]; seeds the split (and the generation of synthetic sets): same seed,
+        same splits.
+    device : where the tensors go (default: stay on the CPU).
+    n_samples : size of a generated set (moons, spirals, poly, mnist1d) before splitting, at least 10;
+        the set has exactly this many samples.
+    noise : noise level (≥ 0) of a synthetic set (moons, spirals, poly).
+    root, download : where torchvision keeps the real datasets and whether it may download them.
+
+    ``n_samples`` and ``noise`` given for a dataset that has no such option are an error, not ignored.
+    """
+    key = _dataset_key(name)
+    if key not in DATASET_REGISTRY:
+        raise ValueError(f"unknown dataset {name!r}; offline: {', '.join(__getattr__('OFFLINE_DATASETS'))}; "
+                         f"downloaded with torchvision: {', '.join(__getattr__('TORCHVISION_DATASETS'))}")
+    entry = DATASET_REGISTRY[key]
+    val_fraction = real(val_fraction, "val_fraction", low=0.0, high=1.0, low_open=True, high_open=True)
+    test_fraction = real(test_fraction, "test_fraction", low=0.0, high=1.0, low_open=True, high_open=True)
+    seed = integer(seed, "seed", low=0)
+    if seed >= 2**32:  # scikit-learn's generators take seeds below 2**32
+        raise ValueError(f"seed must be an int in [0, 2**32 - 1], got {seed}")
+    device = _device(device)
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a folder (str or Path) or None, got {describe(root)}")
+    download = _flag(download, "download")
+    options: dict[str, Any] = {}
+    if n_samples is not None:
+        options["n_samples"] = integer(n_samples, "n_samples", low=10)
+    if noise is not None:
+        options["noise"] = real(noise, "noise", low=0.0)
+    for option in options:
+        if option not in entry.options:
+            takers = [n for n, e in DATASET_REGISTRY.items() if option in e.options]
+            raise ValueError(f"{option} does not apply to dataset {key!r}; it applies to {', '.join(takers)}")
+
+    g = torch.Generator().manual_seed(seed)
+    given = {"generator": g, "seed": seed, "root": root, "download": download, **options}
+    data = entry.loader(**{k: v for k, v in given.items() if k in entry.options})
+    if not isinstance(data, LoadedData):
+        raise TypeError(f"the loader of dataset {key!r} must return a LoadedData, got {describe(data)}")
+    x, y, test = data.x, data.y, data.test
+    if test is None:
+        rest, test = _split_off(x, y, test_fraction, "test_fraction", g)
+        x, y = rest.x, rest.y
+    train, val = _split_off(x, y, val_fraction, "val_fraction", g)
+    splits = DatasetSplits(key, train, val, test, data.num_classes, data.classes)
+    return splits.to(device) if device is not None else splits
 
 
 def load_photo(name: str = "cat", device: torch.device | str | None = None) -> Tensor:
@@ -334,10 +569,9 @@ def load_photo(name: str = "cat", device: torch.device | str | None = None) -> T
     """
     import skimage.data
 
-    key = str(name).strip().lower()
-    if key not in PHOTOS:
-        raise ValueError(f"unknown photo {name!r}; choose one of {', '.join(PHOTOS)}")
-    image = np.asarray(getattr(skimage.data, "camera" if key == "camera" else key)())
+    key = one_of(name, "photo name", PHOTOS)
+    device = _device(device)
+    image = np.asarray(getattr(skimage.data, key)())
     t = torch.from_numpy(image.copy())
     t = t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1).contiguous()
     return t.to(device) if device is not None else t
