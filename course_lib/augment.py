@@ -19,6 +19,17 @@ randomness wrap it in :class:`PerSample` (a loop: general but slow), or use the 
 transform the whole batch at once (:class:`BatchRandomRoll` does the same for 1-D signals). :class:`AugmentedLoader` applies a
 transform to every mini-batch of a :class:`~course_lib.data.DeviceLoader`, so augmented
 training runs through the ordinary :func:`~course_lib.training.fit`.
+
+**Reproducible draws.** The random modules of this file (:class:`BatchRandomFlip`,
+:class:`BatchRandomAffine`, :class:`BatchRandomRoll`, :class:`RandomGaussianBlur`,
+:class:`GaussianNoise`) take ``generator=``, a ``torch.Generator``: the same seed gives the same
+augmented batch, and PyTorch's global random state is left alone. The numbers are drawn on the
+generator's device and moved to the data's, so a CPU generator works for data on the GPU (a
+generator on the data's device saves the copy). Without a generator they use the global state,
+like torchvision.
+
+Calibration (``calibration_bins``, ``expected_calibration_error``) lives in
+:mod:`course_lib.metrics`; importing it from here still works.
 """
 
 from __future__ import annotations
@@ -32,50 +43,93 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.transforms import v2
 
+from ._checks import describe, finite, integer, one_of, probability, real, tensor
 from .data import DeviceLoader, Split
+from .metrics import calibration_bins, expected_calibration_error  # noqa: F401  (moved; kept importable from here)
 
 __all__ = [
-    "lecture_transforms", "augmentation_pipeline", "PerSample", "BatchRandomFlip", "BatchRandomAffine", "BatchRandomRoll",
-    "batch_affine", "AugmentedLoader", "GaussianNoise", "smooth_labels", "label_smoothing_cross_entropy",
-    "LabelSmoothingLoss", "epsilon_to_pytorch", "pytorch_to_epsilon", "calibration_bins",
-    "expected_calibration_error",
+    "lecture_transforms", "augmentation_pipeline", "RandomGaussianBlur", "PerSample", "BatchRandomFlip",
+    "BatchRandomAffine", "BatchRandomRoll", "batch_affine", "AugmentedLoader", "GaussianNoise", "smooth_labels",
+    "label_smoothing_cross_entropy", "LabelSmoothingLoss", "epsilon_to_pytorch", "pytorch_to_epsilon",
+    "calibration_bins", "expected_calibration_error",
 ]
+
+INTERPOLATIONS = ("bilinear", "nearest")
+REDUCTIONS = ("mean", "sum", "none")
 
 
 # --------------------------------------------------------------------------- checks
-def _check_images(x, what: str = "images", batched: bool = True) -> None:
+def _check_images(x, name: str = "x", batched: bool = True) -> Tensor:
     """A float tensor of shape (N, C, H, W) (or (C, H, W) when ``batched`` is False)."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{what} must be a torch.Tensor, got {type(x).__name__}")
+    tensor(x, name)
     shapes = "(N, C, H, W)" if batched else "(C, H, W) or (N, C, H, W)"
     if x.ndim != 4 and (batched or x.ndim != 3):
-        raise ValueError(f"{what} must be image tensors of shape {shapes}, got shape {tuple(x.shape)}; "
+        raise ValueError(f"{name} must be image tensors of shape {shapes}, got shape {tuple(x.shape)}; "
                          f"reshape flat inputs first, e.g. x.view(-1, 1, 8, 8) for the digits")
     if not torch.is_floating_point(x):
-        raise TypeError(f"{what} must be a float tensor (values in [0, 1]), got {x.dtype}; convert with "
+        raise TypeError(f"{name} must be a float tensor (values in [0, 1]), got dtype {x.dtype}; convert with "
                         f"v2.ToDtype(torch.float32, scale=True)")
+    return x
 
 
-def _range(value, name: str, *, low: float = 0.0, high: float = math.inf, symmetric: bool = True
-           ) -> tuple[float, float]:
-    """``value`` as a (lo, hi) range: a number v means (−v, v) when ``symmetric``; a pair is kept."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        v = float(value)
-        if not low <= v <= high:
-            raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-        return (-v, v) if symmetric else (v, v)
-    if isinstance(value, Sequence) and len(value) == 2 and all(isinstance(v, numbers.Real) for v in value):
-        lo, hi = float(value[0]), float(value[1])
-        if lo > hi:
-            raise ValueError(f"{name} range must be (low, high) with low <= high, got {tuple(value)}")
-        return lo, hi
-    raise TypeError(f"{name} must be a number or a (low, high) pair, got {value!r}")
+def _check_generator(generator) -> torch.Generator | None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {describe(generator)}")
+    return generator
 
 
-def _check_probability(p: float, name: str) -> float:
-    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {p!r}")
-    return float(p)
+def _draw(fn: Callable, generator: torch.Generator | None, device: torch.device, *args, **kwargs) -> Tensor:
+    """``fn(*args, generator=generator)``, drawn on the generator's device (without one: on ``device``),
+    then moved to ``device``."""
+    where = device if generator is None else generator.device
+    return fn(*args, generator=generator, device=where, **kwargs).to(device)
+
+
+def _pair(value, name: str, *, low: float | None = None, high: float | None = None, open_ends: bool = False,
+          ordered: bool = True) -> tuple[float, float]:
+    """Two real numbers in [low, high] (strictly inside with ``open_ends``), ``low <= high`` when ``ordered``."""
+    what = "a (low, high) pair" if ordered else "a pair"
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise TypeError(f"{name} must be {what} of numbers, got {describe(value)}")
+    if len(value) != 2:
+        raise ValueError(f"{name} must be {what} of numbers, got {len(value)} values {tuple(value)}")
+    lo, hi = (real(v, f"{name}[{i}]", low=low, high=high, low_open=open_ends, high_open=open_ends)
+              for i, v in enumerate(value))
+    if ordered and lo > hi:
+        raise ValueError(f"{name} must be a (low, high) pair with low <= high, got {tuple(value)}")
+    return lo, hi
+
+
+def _range(value, name: str, *, bound: float | None = None, open_bound: bool = False) -> tuple[float, float]:
+    """``value`` as a (lo, hi) range: a number v >= 0 means (−v, v); a (low, high) pair is kept.
+
+    Every number must lie within ``bound`` of 0 (strictly inside with ``open_bound``).
+    """
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be a number or a (low, high) pair, got {len(value)} values {tuple(value)}")
+        return _pair(value, name, low=None if bound is None else -bound, high=bound, open_ends=open_bound)
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, Tensor)):
+        raise TypeError(f"{name} must be a number or a (low, high) pair, got {describe(value)}")
+    v = real(value, name, low=0.0, high=bound, high_open=open_bound)
+    return -v, v
+
+
+def _size(size, low: int = 1) -> tuple[int, int]:
+    """An image size: an int or an (H, W) pair of ints, each >= ``low``."""
+    if isinstance(size, int) and not isinstance(size, bool):
+        size = (size, size)
+    if not isinstance(size, Sequence) or isinstance(size, str):
+        raise TypeError(f"size must be an int or an (H, W) pair of ints, got {describe(size)}")
+    if len(size) != 2:
+        raise ValueError(f"size must be an int or an (H, W) pair of ints, got {len(size)} values {tuple(size)}")
+    return tuple(integer(s, f"size[{i}]", low=low) for i, s in enumerate(size))
+
+
+def _interpolation(value) -> str:
+    if isinstance(value, v2.InterpolationMode):  # v2.InterpolationMode.BILINEAR works too
+        value = value.value
+    return one_of(value, "interpolation", INTERPOLATIONS)
 
 
 # --------------------------------------------------------------------------- the lecture's transforms
@@ -83,21 +137,17 @@ def lecture_transforms(size: int | tuple[int, int]) -> dict[str, Callable[[Tenso
     """One torchvision v2 transform per augmentation of the lecture, strong enough to see.
 
     Returns ``{name: transform}`` for ``original, mirror, rotate, crop, zoom, shear, blur,
-    brightness, saturation, hue``; ``size = (H, W)`` is the output size of the crop. Each
-    maps an image ``(C, H, W)`` (float in [0, 1]) to one of the same shape; call one twice
-    for two different random versions.
+    brightness, saturation, hue``; ``size = (H, W)`` (at least 2 × 2) is the size of the images
+    and the output size of the crop. Each maps an image ``(C, H, W)`` (float in [0, 1]) to one of
+    the same shape; call one twice for two different random versions.
     """
-    if isinstance(size, int):
-        size = (size, size)
-    if (not isinstance(size, Sequence) or len(size) != 2
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)):
-        raise ValueError(f"size must be a positive int or an (H, W) pair of them, got {size!r}")
+    size = _size(size, low=2)
     kernel = 2 * (min(size) // 40) + 1  # about 5 % of the image
     return {
         "original": v2.Identity(),
         "mirror": v2.RandomHorizontalFlip(p=1.0),
         "rotate": v2.RandomRotation(degrees=30, interpolation=v2.InterpolationMode.BILINEAR),
-        "crop": v2.RandomResizedCrop(tuple(size), scale=(0.25, 0.5)),
+        "crop": v2.RandomResizedCrop(size, scale=(0.25, 0.5)),
         "zoom": v2.RandomAffine(degrees=0, scale=(1.3, 1.6), interpolation=v2.InterpolationMode.BILINEAR),
         "shear": v2.RandomAffine(degrees=0, shear=(-30, 30), interpolation=v2.InterpolationMode.BILINEAR),
         "blur": v2.GaussianBlur(kernel_size=max(3, kernel), sigma=(0.3 * kernel, 0.4 * kernel)),
@@ -113,14 +163,15 @@ def augmentation_pipeline(*, flip: float = 0.0, rotate: float = 0.0, translate: 
                           ) -> v2.Compose:
     """A ``v2.Compose`` of the lecture's random transforms; each argument left at 0 is skipped.
 
-    flip        probability of a horizontal mirror
-    rotate      angle drawn from U(−rotate, rotate) degrees
-    translate   shift of up to this fraction of the width / height
-    zoom        scale factor drawn from U(1 − zoom, 1 + zoom)
-    shear       shear angle drawn from U(−shear, shear) degrees
-    crop        a random crop of at least this fraction of the area, resized to ``size``
-    blur        Gaussian blur with σ drawn from U(0.1, blur) pixels
-    brightness, saturation   factor drawn from U(1 − b, 1 + b); hue: shift U(−h, h) of the colour circle
+    flip        probability of a horizontal mirror, in [0, 1]
+    rotate      angle drawn from U(−rotate, rotate) degrees, rotate in [0, 180]
+    translate   shift of up to this fraction of the width / height, in [0, 1]
+    zoom        scale factor drawn from U(1 − zoom, 1 + zoom), zoom in [0, 1)
+    shear       shear angle drawn from U(−shear, shear) degrees, shear in [0, 90)
+    crop        a random crop of at least this fraction of the area, in (0, 1], resized to ``size``
+    blur        Gaussian blur with σ drawn from U(min(0.1, blur), blur) pixels, blur >= 0
+    brightness, saturation   factor drawn from U(1 − b, 1 + b), b in [0, 1]; hue: shift U(−h, h)
+                of the colour circle, h in [0, 0.5]
 
     With every argument at its default the pipeline is the identity.
 
@@ -130,20 +181,23 @@ def augmentation_pipeline(*, flip: float = 0.0, rotate: float = 0.0, translate: 
     Called on a batch ``(N, C, H, W)`` it draws one set of parameters for the whole batch: wrap it
     in :class:`PerSample` for per-image randomness.
     """
-    flip = _check_probability(flip, "flip")
-    checks = {"rotate": (rotate, 180.0), "translate": (translate, 1.0), "zoom": (zoom, 1.0 - 1e-6),
-              "shear": (shear, 89.0), "blur": (blur, math.inf), "brightness": (brightness, 1.0),
-              "saturation": (saturation, 1.0), "hue": (hue, 0.5)}
-    for name, (value, high) in checks.items():
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0.0 <= value <= high:
-            raise ValueError(f"{name} must be a number in [0, {high}], got {value!r}")
-    if not isinstance(crop, numbers.Real) or not 0.0 < crop <= 1.0:
-        raise ValueError(f"crop must be the smallest kept area fraction in (0, 1], got {crop!r}")
+    flip = probability(flip, "flip", include_one=True)
+    rotate = real(rotate, "rotate", low=0.0, high=180.0)
+    translate = real(translate, "translate", low=0.0, high=1.0)
+    zoom = real(zoom, "zoom", low=0.0, high=1.0, high_open=True)
+    shear = real(shear, "shear", low=0.0, high=90.0, high_open=True)
+    crop = real(crop, "crop", low=0.0, high=1.0, low_open=True)
+    blur = real(blur, "blur", low=0.0)
+    brightness = real(brightness, "brightness", low=0.0, high=1.0)
+    saturation = real(saturation, "saturation", low=0.0, high=1.0)
+    hue = real(hue, "hue", low=0.0, high=0.5)
     if crop < 1.0 and size is None:
-        raise ValueError("a random crop needs the output size: pass size=(H, W)")
+        raise ValueError(f"crop={crop:g} needs the output size of the random crop: pass size=(H, W)")
+    if size is not None:
+        size = _size(size)
     steps: list[Callable] = []
     if crop < 1.0:
-        steps.append(v2.RandomResizedCrop(size, scale=(float(crop), 1.0)))
+        steps.append(v2.RandomResizedCrop(size, scale=(crop, 1.0)))
     if flip > 0:
         steps.append(v2.RandomHorizontalFlip(p=flip))
     if rotate or translate or zoom or shear:
@@ -151,10 +205,55 @@ def augmentation_pipeline(*, flip: float = 0.0, rotate: float = 0.0, translate: 
                                      scale=(1 - zoom, 1 + zoom) if zoom else None, shear=shear or None,
                                      interpolation=v2.InterpolationMode.BILINEAR))
     if blur > 0:
-        steps.append(v2.GaussianBlur(kernel_size=2 * math.ceil(2 * blur) + 1, sigma=(0.1, float(blur))))
+        steps.append(RandomGaussianBlur(sigma=(min(0.1, blur), blur)))
     if brightness or saturation or hue:
         steps.append(v2.ColorJitter(brightness=brightness or None, saturation=saturation or None, hue=hue or None))
     return v2.Compose(steps or [v2.Identity()])
+
+
+class RandomGaussianBlur(nn.Module):
+    """``v2.GaussianBlur`` that runs on images of every size: σ ~ U(σ_min, σ_max) pixels, one draw per call.
+
+    Each output pixel is the average of its ``kernel_size × kernel_size`` neighbourhood weighted by
+
+        G(u, v) ∝ exp(−(u² + v²) / (2σ²)),
+
+    with reflected pixels beyond the border. ``kernel_size`` (odd) defaults to ``2⌈2σ_max⌉ + 1``
+    (±2σ); a window wider than ``2·min(H, W) − 1`` is cut to that width, the widest the reflection
+    allows, so a strong blur also runs on a small image. ``sigma``: a number (fixed) or a (min, max)
+    pair, > 0; below σ = 0.02 pixel the neighbours' weights underflow to 0 even in float64 and the
+    image is returned unchanged. ``(C, H, W)`` or ``(N, C, H, W)`` in, same shape out (one σ for a
+    whole batch, as torchvision). With the same seed it draws the same σ as ``v2.GaussianBlur``.
+    """
+
+    def __init__(self, kernel_size: int | None = None, sigma: float | Sequence[float] = (0.1, 2.0), *,
+                 generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        if isinstance(sigma, Sequence) and not isinstance(sigma, str):
+            lo, hi = _pair(sigma, "sigma", low=0.0, open_ends=True)
+        else:
+            lo = hi = real(sigma, "sigma", low=0.0, low_open=True)
+        self.sigma = (lo, hi)
+        if kernel_size is None:
+            kernel_size = 2 * math.ceil(2 * hi) + 1
+        kernel_size = integer(kernel_size, "kernel_size", low=1)
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (a pixel and its neighbours on both sides), got {kernel_size}")
+        self.kernel_size = kernel_size
+        self.generator = _check_generator(generator)
+
+    def forward(self, x: Tensor) -> Tensor:
+        tensor(x, "x", ndim=(3, 4))
+        lo, hi = self.sigma
+        g = self.generator
+        sigma = torch.empty(1, device=None if g is None else g.device).uniform_(lo, hi, generator=g).item()
+        k = min(self.kernel_size, 2 * min(x.shape[-2:]) - 1)
+        if sigma < 0.02 or k == 1:
+            return x
+        return v2.functional.gaussian_blur(x, [k, k], [sigma, sigma])
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, sigma={self.sigma}"
 
 
 # --------------------------------------------------------------------------- per-image randomness
@@ -169,12 +268,13 @@ class PerSample(nn.Module):
     def __init__(self, transform: Callable[[Tensor], Tensor]) -> None:
         super().__init__()
         if not callable(transform):
-            raise TypeError(f"transform must be callable, got {type(transform).__name__}")
+            raise TypeError(f"transform must be callable (a v2 transform or a function of one image), "
+                            f"got {describe(transform)}")
         self.transform = transform
 
     def forward(self, x: Tensor) -> Tensor:
         _check_images(x)
-        return torch.stack([self.transform(image) for image in x])
+        return torch.stack([self.transform(image) for image in x]) if len(x) else x.clone()
 
     def extra_repr(self) -> str:
         return f"transform={self.transform!r}" if not isinstance(self.transform, nn.Module) else ""
@@ -184,17 +284,21 @@ class BatchRandomFlip(nn.Module):
     """Mirror each image of a batch with probability ``p``, independently per image.
 
     ``x̃_i = flip(x_i)`` if ``u_i < p`` else ``x_i``, with ``u_i ~ U(0, 1)``; ``(N, C, H, W)`` in and out.
-    ``horizontal=True`` flips left-right (the last dimension), ``False`` top-bottom.
+    ``horizontal=True`` flips left-right (the last dimension), ``False`` top-bottom. ``generator``:
+    a ``torch.Generator`` for reproducible draws (see the module's notes).
     """
 
-    def __init__(self, p: float = 0.5, horizontal: bool = True) -> None:
+    def __init__(self, p: float = 0.5, horizontal: bool = True, *, generator: torch.Generator | None = None) -> None:
         super().__init__()
-        self.p = _check_probability(p, "flip probability p")
-        self.horizontal = bool(horizontal)
+        self.p = probability(p, "p", include_one=True, meaning="the probability of mirroring each image")
+        if not isinstance(horizontal, bool):
+            raise TypeError(f"horizontal must be True (left-right) or False (top-bottom), got {describe(horizontal)}")
+        self.horizontal = horizontal
+        self.generator = _check_generator(generator)
 
     def forward(self, x: Tensor) -> Tensor:
         _check_images(x)
-        flip = torch.rand(x.shape[0], device=x.device) < self.p
+        flip = _draw(torch.rand, self.generator, x.device, x.shape[0]) < self.p
         return torch.where(flip.view(-1, 1, 1, 1), x.flip(-1 if self.horizontal else -2), x)
 
     def extra_repr(self) -> str:
@@ -207,30 +311,56 @@ class BatchRandomRoll(nn.Module):
     ``x̃_i[t] = x_i[(t − s_i) mod L]`` with ``s_i`` uniform on ``{−max_shift, …, max_shift}``: the
     translation of a 1-D signal (MNIST-1D's own generator translates its signals this way).
     ``(N, L)`` or ``(N, C, L)`` in and out; per sample it equals ``torch.roll(x_i, s_i, dims=-1)``.
+    ``generator``: a ``torch.Generator`` for reproducible draws (see the module's notes).
     """
 
-    def __init__(self, max_shift: int) -> None:
+    def __init__(self, max_shift: int, *, generator: torch.Generator | None = None) -> None:
         super().__init__()
-        if isinstance(max_shift, bool) or not isinstance(max_shift, int) or max_shift < 0:
-            raise ValueError(f"max_shift must be a non-negative int (steps), got {max_shift!r}")
-        self.max_shift = max_shift
+        self.max_shift = integer(max_shift, "max_shift", low=0)
+        self.generator = _check_generator(generator)
+
+    @staticmethod
+    def _check(x) -> Tensor:
+        tensor(x, "x")
+        if x.ndim not in (2, 3):
+            raise ValueError(f"x must be sequences of shape (N, L) or (N, C, L), got shape {tuple(x.shape)}")
+        return x
 
     def make_params(self, x: Tensor) -> Tensor:
         """One shift per sequence, shape (N,), on the device of ``x``."""
-        return torch.randint(-self.max_shift, self.max_shift + 1, (x.shape[0],), device=x.device)
+        self._check(x)
+        return _draw(torch.randint, self.generator, x.device, -self.max_shift, self.max_shift + 1, (x.shape[0],))
 
     def forward(self, x: Tensor, shifts: Tensor | None = None) -> Tensor:
-        if not isinstance(x, Tensor) or x.ndim not in (2, 3):
-            raise ValueError(f"BatchRandomRoll needs sequences of shape (N, L) or (N, C, L), got "
-                             f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
-        s = self.make_params(x) if shifts is None else shifts.to(x.device).reshape(-1)
+        self._check(x)
+        if shifts is None:
+            s = self.make_params(x)
+        else:
+            tensor(shifts, "shifts", floating=False)
+            if shifts.numel() != x.shape[0]:
+                raise ValueError(f"shifts must hold one shift per sequence, {x.shape[0]} values, "
+                                 f"got shape {tuple(shifts.shape)}")
+            s = shifts.to(x.device).reshape(-1)
         length = x.shape[-1]
+        if x.numel() == 0:
+            return x.clone()
         index = (torch.arange(length, device=x.device) - s.view(-1, 1)) % length  # (N, L): source position
         index = index.view(x.shape[0], *([1] * (x.ndim - 2)), length).expand_as(x)
         return x.gather(-1, index)
 
     def extra_repr(self) -> str:
         return f"max_shift={self.max_shift}"
+
+
+def _per_image(value, name: str, n: int, k: int, opts: dict) -> Tensor:
+    """``k`` numbers per image as a float tensor of shape (n,) or (n, k), on the images' device."""
+    tensor(value, name)
+    if value.numel() != n * k or value.dtype == torch.bool or value.is_complex():
+        shape = f"({n},)" if k == 1 else f"({n}, {k})"
+        raise ValueError(f"{name} must hold {k} real number{'s' if k > 1 else ''} per image, shape {shape}, "
+                         f"got {describe(value)}")
+    value = value.to(**opts).reshape((n,) if k == 1 else (n, k))
+    return finite(value, name)
 
 
 def batch_affine(x: Tensor, angle: Tensor, translate: Tensor, scale: Tensor, shear: Tensor,
@@ -240,8 +370,8 @@ def batch_affine(x: Tensor, angle: Tensor, translate: Tensor, scale: Tensor, she
     x          (N, C, H, W) float images
     angle      (N,) rotation in degrees (counter-clockwise on screen, like v2.functional.affine)
     translate  (N, 2) shift (tx, ty) in pixels
-    scale      (N,) zoom factor
-    shear      (N, 2) shear angles (sx, sy) in degrees
+    scale      (N,) zoom factor, > 0
+    shear      (N, 2) shear angles (sx, sy) in degrees, inside (−90, 90)
 
     The forward map about the image centre c is ``M = T(t) · C · R(a) S(s) Sh(sx, sy) · C⁻¹``;
     each output pixel p' reads the input at ``M⁻¹ p'`` (bilinear or nearest), and pixels that
@@ -251,12 +381,26 @@ def batch_affine(x: Tensor, angle: Tensor, translate: Tensor, scale: Tensor, she
     ``fill=None`` skips the border blending, so pass ``fill`` when comparing.
     """
     _check_images(x)
-    if interpolation not in ("bilinear", "nearest"):
-        raise ValueError(f"interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
+    interpolation = _interpolation(interpolation)
+    fill = real(fill, "fill")
+    n = x.shape[0]
+    opts = {"device": x.device, "dtype": x.dtype}
+    angle, scale = _per_image(angle, "angle", n, 1, opts), _per_image(scale, "scale", n, 1, opts)
+    translate, shear = _per_image(translate, "translate", n, 2, opts), _per_image(shear, "shear", n, 2, opts)
+    if bool((scale <= 0).any()):
+        raise ValueError(f"scale must hold zoom factors > 0, got min {scale.min().item():g}")
+    if bool((shear.abs() >= 90).any()):
+        raise ValueError(f"shear must hold angles inside (−90, 90) degrees, got {shear.abs().max().item():g}")
+    return _batch_affine(x, angle, translate, scale, shear, interpolation, fill)
+
+
+def _batch_affine(x: Tensor, angle: Tensor, translate: Tensor, scale: Tensor, shear: Tensor,
+                  interpolation: str, fill: float) -> Tensor:
+    """:func:`batch_affine` on checked arguments: angle, scale (N,), translate, shear (N, 2) on x's device and dtype."""
     n, c, h, w = x.shape
     opts = {"device": x.device, "dtype": x.dtype}
-    angle, scale = angle.to(**opts).reshape(n), scale.to(**opts).reshape(n)
-    translate, shear = translate.to(**opts).reshape(n, 2), shear.to(**opts).reshape(n, 2)
+    angle, scale = angle.to(**opts), scale.to(**opts)
+    translate, shear = translate.to(**opts), shear.to(**opts)
     rot, sx, sy = torch.deg2rad(angle), torch.deg2rad(shear[:, 0]), torch.deg2rad(shear[:, 1])
     # rotation · shear block [[a, b], [c_, d]] (determinant 1), as in torchvision
     a = torch.cos(rot - sy) / torch.cos(sy)
@@ -283,48 +427,49 @@ def batch_affine(x: Tensor, angle: Tensor, translate: Tensor, scale: Tensor, she
 class BatchRandomAffine(nn.Module):
     """``v2.RandomAffine`` with its random parameters drawn per image instead of per batch.
 
-    Parameters mean what they mean in torchvision: ``degrees`` d → angle ~ U(−d, d) (or a
-    (lo, hi) pair); ``translate=(fx, fy)`` → shift of round(U(−fx·W, fx·W)) pixels (and the
-    same for y); ``scale=(lo, hi)`` → zoom ~ U(lo, hi); ``shear`` s → x-shear ~ U(−s, s) degrees
-    (a pair (lo, hi), or four numbers for x and y). ``(N, C, H, W)`` in and out, one
-    ``grid_sample`` call for the whole batch, on the batch's device (see :func:`batch_affine`).
+    Parameters mean what they mean in torchvision: ``degrees`` d in [0, 180] → angle ~ U(−d, d)
+    (or a (lo, hi) pair); ``translate=(fx, fy)``, fractions in [0, 1] → shift of round(U(−fx·W, fx·W))
+    pixels (and the same for y); ``scale=(lo, hi)``, 0 < lo <= hi → zoom ~ U(lo, hi); ``shear`` s in
+    [0, 90) → x-shear ~ U(−s, s) degrees (a pair (lo, hi), or four numbers for x and y, all inside
+    (−90, 90)). ``(N, C, H, W)`` in and out, one ``grid_sample`` call for the whole batch, on the
+    batch's device (see :func:`batch_affine`). ``generator``: a ``torch.Generator`` for reproducible
+    draws (see the module's notes).
     """
 
     def __init__(self, degrees: float | Sequence[float] = 0.0, translate: Sequence[float] | None = None,
                  scale: Sequence[float] | None = None, shear: float | Sequence[float] | None = None,
-                 interpolation: str = "bilinear", fill: float = 0.0) -> None:
+                 interpolation: str = "bilinear", fill: float = 0.0, *,
+                 generator: torch.Generator | None = None) -> None:
         super().__init__()
-        self.degrees = _range(degrees, "degrees", high=180.0)
+        self.degrees = _range(degrees, "degrees", bound=180.0)
         if translate is not None:
-            if not isinstance(translate, Sequence) or len(translate) != 2 or not all(0 <= t <= 1 for t in translate):
-                raise ValueError(f"translate must be a pair of fractions in [0, 1], got {translate!r}")
-            translate = (float(translate[0]), float(translate[1]))
+            translate = _pair(translate, "translate", low=0.0, high=1.0, ordered=False)
         self.translate = translate
         if scale is not None:
-            lo, hi = _range(scale, "scale", symmetric=False)
-            if lo <= 0:
-                raise ValueError(f"scale factors must be positive, got {tuple(scale)}")
-            scale = (lo, hi)
+            scale = _pair(scale, "scale", low=0.0, open_ends=True)
         self.scale = scale
-        if shear is not None:
-            if isinstance(shear, Sequence) and len(shear) == 4:
-                shear = _range(shear[:2], "shear") + _range(shear[2:], "shear")
-            else:
-                shear = _range(shear, "shear", high=89.0)
-            if any(abs(s) >= 90 for s in shear):
-                raise ValueError(f"shear angles must lie strictly inside (−90, 90) degrees, got {shear}")
+        if isinstance(shear, Sequence) and not isinstance(shear, str) and len(shear) != 2:
+            if len(shear) != 4:
+                raise ValueError(f"shear must be a number, a (low, high) pair or four numbers (x then y), "
+                                 f"got {len(shear)} values {tuple(shear)}")
+            shear = tuple(real(s, f"shear[{i}]", low=-90.0, high=90.0, low_open=True, high_open=True)
+                          for i, s in enumerate(shear))
+            if shear[0] > shear[1] or shear[2] > shear[3]:
+                raise ValueError(f"shear must be (x_low, x_high, y_low, y_high) with low <= high, got {shear}")
+        elif shear is not None:
+            shear = _range(shear, "shear", bound=90.0, open_bound=True)
         self.shear = shear
-        if interpolation not in ("bilinear", "nearest"):
-            raise ValueError(f"interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
-        self.interpolation, self.fill = interpolation, float(fill)
+        self.interpolation, self.fill = _interpolation(interpolation), real(fill, "fill")
+        self.generator = _check_generator(generator)
 
     def make_params(self, x: Tensor) -> dict[str, Tensor]:
         """Random parameters for each of the N images of ``x`` (tensors on its device)."""
+        _check_images(x)
         n, h, w = x.shape[0], x.shape[-2], x.shape[-1]
         dev = x.device
 
-        def uniform(lo: float, hi: float, *shape: int) -> Tensor:
-            return torch.rand(n, *shape, device=dev) * (hi - lo) + lo
+        def uniform(lo: float, hi: float) -> Tensor:
+            return _draw(torch.rand, self.generator, dev, n) * (hi - lo) + lo
 
         angle = uniform(*self.degrees)
         translate = torch.zeros(n, 2, device=dev)
@@ -340,8 +485,7 @@ class BatchRandomAffine(nn.Module):
         return {"angle": angle, "translate": translate, "scale": scale, "shear": shear}
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_images(x)
-        return batch_affine(x, **self.make_params(x), interpolation=self.interpolation, fill=self.fill)
+        return _batch_affine(x, **self.make_params(x), interpolation=self.interpolation, fill=self.fill)
 
     def extra_repr(self) -> str:
         return (f"degrees={self.degrees}, translate={self.translate}, scale={self.scale}, shear={self.shear}, "
@@ -352,8 +496,9 @@ class AugmentedLoader:
     """Mini-batches ``(T(x), y)``: a fresh random transform of each training batch, every epoch.
 
     ``data`` is a :class:`~course_lib.data.Split` or an ``(x, y)`` pair (batched on its device
-    by a shuffled :class:`~course_lib.data.DeviceLoader` with ``batch_size`` and ``generator``),
-    or any iterable of ``(x, y)`` batches. Pass it to ``fit`` as the training data::
+    by a shuffled :class:`~course_lib.data.DeviceLoader` with ``batch_size`` and ``generator``, a
+    CPU ``torch.Generator`` that draws the order of the examples), or any iterable of ``(x, y)`` batches (which brings
+    its own order: ``generator`` must then be left out). Pass it to ``fit`` as the training data::
 
         train = AugmentedLoader(data.train, BatchRandomAffine(degrees=10), batch_size=32)
         fit(model, train, data.val)
@@ -363,21 +508,31 @@ class AugmentedLoader:
     :class:`PerSample` around a v2 transform, :class:`GaussianNoise`); a bare v2 transform would
     give every image of a batch the same random parameters. Labels are passed through unchanged, so the transform must
     preserve the class. The validation data stays un-augmented (pass it to ``fit`` as usual).
+    For a run that repeats exactly, seed both the order and the transform::
+
+        AugmentedLoader(data.train, BatchRandomFlip(generator=torch.Generator().manual_seed(1)),
+                        generator=torch.Generator().manual_seed(0))
     """
 
     def __init__(self, data, transform: Callable[[Tensor], Tensor], *, batch_size: int = 64,
                  generator: torch.Generator | None = None) -> None:
         if not callable(transform):
-            raise TypeError(f"transform must be callable (a v2 transform or an nn.Module), got {type(transform).__name__}")
+            raise TypeError(f"transform must be callable (a v2 transform or an nn.Module), got {describe(transform)}")
+        batch_size = integer(batch_size, "batch_size", low=1)
+        generator = _check_generator(generator)
         if isinstance(data, Split) or (isinstance(data, (tuple, list)) and len(data) == 2
                                        and all(isinstance(t, Tensor) for t in data)):
             x, y = data
             data = DeviceLoader(x, y, batch_size=batch_size, shuffle=True, generator=generator)
         elif isinstance(data, Tensor) or not hasattr(data, "__iter__"):
             raise TypeError(f"data must be a Split, an (x, y) pair of tensors or an iterable of (x, y) batches, "
-                            f"got {type(data).__name__}")
+                            f"got {describe(data)}")
+        elif generator is not None:
+            raise ValueError(f"generator shuffles a Split or an (x, y) pair; data is a {type(data).__name__}, an "
+                             f"iterable of batches with its own order: leave generator out (or pass the tensors)")
         self.batches: Iterable = data
         self.transform = transform
+        self.generator = generator
 
     def __len__(self) -> int:
         return len(self.batches)  # type: ignore[arg-type]
@@ -388,7 +543,7 @@ class AugmentedLoader:
                 xt = self.transform(x)
             if not isinstance(xt, Tensor) or xt.shape != x.shape:
                 raise ValueError(f"the transform must keep the batch shape {tuple(x.shape)}, got "
-                                 f"{tuple(xt.shape) if isinstance(xt, Tensor) else type(xt).__name__}")
+                                 f"{tuple(xt.shape) if isinstance(xt, Tensor) else describe(xt)}")
             yield xt, y
 
     def __repr__(self) -> str:
@@ -401,50 +556,47 @@ class GaussianNoise(nn.Module):
 
     Any float tensor ``(N, ...)`` in, same shape, dtype and device out. Put it first in a model
     (``nn.Sequential(GaussianNoise(0.1), net)``) so ``model.eval()`` switches it off, or use it as
-    the transform of an :class:`AugmentedLoader`. The same draw as
-    ``v2.GaussianNoise(mean=0, sigma=σ, clip=False)``.
-    For a linear model and squared error the expected loss is the L2-penalized loss with λ = σ²:
-    ``E[(wᵀ(x + σε) − y)²] = (wᵀx − y)² + σ²‖w‖²``.
+    the transform of an :class:`AugmentedLoader`. Without a ``generator`` it is the same draw as
+    ``v2.GaussianNoise(mean=0, sigma=σ, clip=False)``; with one, ε comes from the generator (see
+    the module's notes). For a linear model and squared error the expected loss is the
+    L2-penalized loss with λ = σ²: ``E[(wᵀ(x + σε) − y)²] = (wᵀx − y)² + σ²‖w‖²``.
     """
 
-    def __init__(self, std: float = 0.1) -> None:
+    def __init__(self, std: float = 0.1, *, generator: torch.Generator | None = None) -> None:
         super().__init__()
-        if not isinstance(std, numbers.Real) or isinstance(std, bool) or not 0.0 <= std < math.inf:
-            raise ValueError(f"noise std must be a finite number >= 0, got {std!r}")
-        self.std = float(std)
+        self.std = real(std, "std", low=0.0)
+        self.generator = _check_generator(generator)
 
     def forward(self, x: Tensor) -> Tensor:
-        if not isinstance(x, Tensor) or not torch.is_floating_point(x):
-            raise TypeError(f"GaussianNoise needs a float tensor, got "
-                            f"{x.dtype if isinstance(x, Tensor) else type(x).__name__}")
+        tensor(x, "x", floating=True)
         if not self.training or self.std == 0:
             return x
-        return x + self.std * torch.randn_like(x)
+        if self.generator is None:
+            return x + self.std * torch.randn_like(x)
+        return x + self.std * _draw(torch.randn, self.generator, x.device, x.shape, dtype=x.dtype)
 
     def extra_repr(self) -> str:
         return f"std={self.std}"
 
 
 # --------------------------------------------------------------------------- label smoothing
-def _check_epsilon(eps: float) -> float:
-    if not isinstance(eps, numbers.Real) or isinstance(eps, bool) or not 0.0 <= eps < 1.0:
-        raise ValueError(f"label-smoothing epsilon must be in [0, 1), got {eps!r}")
-    return float(eps)
+def _check_epsilon(eps) -> float:
+    return probability(eps, "eps", meaning="ε is the probability mass moved from the true class to the others")
 
 
-def _check_labels(y: Tensor, num_classes: int) -> None:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"label smoothing needs num_classes >= 2 (ε is spread over k − 1 wrong classes), "
-                         f"got {num_classes!r}")
-    if not isinstance(y, Tensor):
-        raise TypeError(f"labels must be a torch.Tensor of class indices, got {type(y).__name__}")
-    if torch.is_floating_point(y) or torch.is_complex(y) or y.dtype == torch.bool:
-        raise TypeError(f"labels must be integer class indices (e.g. torch.long), got {y.dtype}")
+def _check_classes(num_classes) -> int:
+    return integer(num_classes, "num_classes", low=2)
+
+
+def _check_labels(y, num_classes: int, name: str = "y") -> Tensor:
+    """Class indices: an integer tensor of shape (N,) with values in 0 .. num_classes − 1."""
+    tensor(y, name, floating=False)
     if y.ndim != 1:
-        raise ValueError(f"labels must have shape (N,), got {tuple(y.shape)}")
+        raise ValueError(f"{name} must be class labels of shape (N,), got shape {tuple(y.shape)}")
     if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
-        raise ValueError(f"labels must lie in 0..{num_classes - 1} for {num_classes} classes, "
+        raise ValueError(f"{name} must lie in 0..{num_classes - 1} for {num_classes} classes, "
                          f"got values from {int(y.min())} to {int(y.max())}")
+    return y
 
 
 def smooth_labels(y: Tensor, num_classes: int, eps: float, dtype: torch.dtype = torch.float32) -> Tensor:
@@ -453,10 +605,14 @@ def smooth_labels(y: Tensor, num_classes: int, eps: float, dtype: torch.dtype = 
         q_ic = 1 − ε        if c = y_i
         q_ic = ε / (k − 1)  otherwise
 
-    Each row sums to 1; ε = 0 gives the one-hot targets. On the labels' device.
+    Each row sums to 1; ε = 0 gives the one-hot targets. ``eps`` in [0, 1), ``num_classes`` k >= 2.
+    On the labels' device.
     """
     eps = _check_epsilon(eps)
+    num_classes = _check_classes(num_classes)
     _check_labels(y, num_classes)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype (e.g. torch.float32), got {describe(dtype)}")
     q = torch.full((y.shape[0], num_classes), eps / (num_classes - 1), dtype=dtype, device=y.device)
     return q.scatter_(1, y.unsqueeze(1), 1.0 - eps)
 
@@ -469,22 +625,26 @@ def epsilon_to_pytorch(eps: float, num_classes: int) -> float:
     α = εk/(k − 1); PyTorch accepts α ≤ 1, i.e. ε ≤ (k − 1)/k (uniform targets).
     """
     eps = _check_epsilon(eps)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
+    num_classes = _check_classes(num_classes)
     alpha = eps * num_classes / (num_classes - 1)
     if alpha > 1.0 + 1e-12:
-        raise ValueError(f"ε = {eps} puts more mass on each wrong class than on the true one; PyTorch's "
+        raise ValueError(f"eps = {eps} puts more mass on each wrong class than on the true one; PyTorch's "
                          f"label_smoothing can only express ε <= (k − 1)/k = {(num_classes - 1) / num_classes:.4g}")
     return min(alpha, 1.0)
 
 
 def pytorch_to_epsilon(alpha: float, num_classes: int) -> float:
     """The lecture's ε for PyTorch's ``label_smoothing=α``: ε = α (k − 1) / k (see :func:`epsilon_to_pytorch`)."""
-    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"PyTorch's label_smoothing must be in [0, 1], got {alpha!r}")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
-    return float(alpha) * (num_classes - 1) / num_classes
+    alpha = probability(alpha, "alpha", include_one=True, meaning="PyTorch's label_smoothing")
+    num_classes = _check_classes(num_classes)
+    return alpha * (num_classes - 1) / num_classes
+
+
+def _check_logits(logits) -> Tensor:
+    tensor(logits, "logits", floating=True)
+    if logits.ndim != 2:
+        raise ValueError(f"logits must have shape (N, classes), got shape {tuple(logits.shape)}")
+    return logits
 
 
 def label_smoothing_cross_entropy(logits: Tensor, y: Tensor, eps: float = 0.1, reduction: str = "mean") -> Tensor:
@@ -493,12 +653,14 @@ def label_smoothing_cross_entropy(logits: Tensor, y: Tensor, eps: float = 0.1, r
     logits (N, k), labels y (N,) → a scalar (``reduction='mean'`` or ``'sum'``) or (N,) (``'none'``).
     Equals ``nn.CrossEntropyLoss(label_smoothing=epsilon_to_pytorch(eps, k))``.
     """
-    if not isinstance(logits, Tensor) or logits.ndim != 2:
-        raise ValueError(f"logits must have shape (N, classes), got "
-                         f"{tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__}")
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    if isinstance(y, Tensor) and y.ndim == 1 and y.shape[0] != logits.shape[0]:
+    _check_logits(logits)
+    reduction = one_of(reduction, "reduction", REDUCTIONS)
+    _check_epsilon(eps)
+    if logits.shape[1] < 2:
+        raise ValueError(f"label smoothing needs logits for at least 2 classes (ε is spread over the k − 1 wrong "
+                         f"ones), got shape {tuple(logits.shape)}")
+    _check_labels(y, logits.shape[1])
+    if y.shape[0] != logits.shape[0]:
         raise ValueError(f"got {logits.shape[0]} rows of logits but {y.shape[0]} labels")
     q = smooth_labels(y, logits.shape[1], eps, dtype=logits.dtype)
     per_sample = -(q * F.log_softmax(logits, dim=1)).sum(dim=1)
@@ -518,16 +680,12 @@ class LabelSmoothingLoss(nn.Module):
     def __init__(self, eps: float = 0.1, num_classes: int | None = None, reduction: str = "mean") -> None:
         super().__init__()
         self.eps = _check_epsilon(eps)
-        if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, int)
-                                        or num_classes < 2):
-            raise ValueError(f"num_classes must be an int >= 2 or None, got {num_classes!r}")
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-        self.num_classes, self.reduction = num_classes, reduction
+        self.num_classes = None if num_classes is None else _check_classes(num_classes)
+        self.reduction = one_of(reduction, "reduction", REDUCTIONS)
 
     def forward(self, logits: Tensor, y: Tensor) -> Tensor:
-        if self.num_classes is not None and isinstance(logits, Tensor) and logits.ndim == 2 \
-                and logits.shape[1] != self.num_classes:
+        _check_logits(logits)
+        if self.num_classes is not None and logits.shape[1] != self.num_classes:
             raise ValueError(f"expected logits for {self.num_classes} classes, got {logits.shape[1]} columns "
                              f"(shape {tuple(logits.shape)})")
         return label_smoothing_cross_entropy(logits, y, self.eps, self.reduction)
@@ -535,44 +693,3 @@ class LabelSmoothingLoss(nn.Module):
     def extra_repr(self) -> str:
         k = f", num_classes={self.num_classes}" if self.num_classes is not None else ""
         return f"eps={self.eps}{k}"
-
-
-# --------------------------------------------------------------------------- calibration
-def calibration_bins(probs: Tensor, y: Tensor, n_bins: int = 15) -> dict[str, Tensor]:
-    """Reliability-diagram data: predictions binned by confidence ``max_c p_ic`` into
-    ``n_bins`` equal bins ((0, 1/M], (1/M, 2/M], ...).
-
-    probs (N, k) rows of probabilities, y (N,) labels → ``{"confidence", "accuracy", "count"}``,
-    each (M,) (mean confidence, accuracy and number of predictions per bin; 0 for empty bins),
-    and ``"edges"`` (M + 1,).
-    """
-    if not isinstance(probs, Tensor) or probs.ndim != 2 or not torch.is_floating_point(probs):
-        raise ValueError(f"probs must be a float tensor of shape (N, classes), got "
-                         f"{tuple(probs.shape) if isinstance(probs, Tensor) else type(probs).__name__}")
-    if probs.numel() and (probs.min() < 0 or not torch.allclose(probs.sum(1), torch.ones_like(probs[:, 0]), atol=1e-3)):
-        raise ValueError("probs rows must be probabilities (>= 0, summing to 1); pass logits.softmax(dim=1)")
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive int, got {n_bins!r}")
-    _check_labels(y, probs.shape[1])
-    if y.shape[0] != probs.shape[0] or y.shape[0] == 0:
-        raise ValueError(f"need as many labels as rows of probs (and at least one): {y.shape[0]} vs {probs.shape[0]}")
-    conf, pred = probs.max(dim=1)
-    correct = (pred == y).to(probs.dtype)
-    edges = torch.linspace(0, 1, n_bins + 1, device=probs.device, dtype=probs.dtype)
-    idx = torch.bucketize(conf, edges[1:-1])  # bin m holds conf in (edges[m], edges[m+1]]
-    count = torch.zeros(n_bins, device=probs.device, dtype=probs.dtype).index_add_(0, idx, torch.ones_like(conf))
-    conf_sum = torch.zeros_like(count).index_add_(0, idx, conf)
-    acc_sum = torch.zeros_like(count).index_add_(0, idx, correct)
-    safe = count.clamp_min(1)
-    return {"confidence": conf_sum / safe, "accuracy": acc_sum / safe, "count": count, "edges": edges}
-
-
-def expected_calibration_error(probs: Tensor, y: Tensor, n_bins: int = 15) -> float:
-    """ECE = Σ_m (|B_m| / N) · |acc(B_m) − conf(B_m)|, over ``n_bins`` equal confidence bins.
-
-    0 for a perfectly calibrated model (among predictions made with confidence 0.8, 80 % are
-    right); an over-confident net has conf > acc in the top bins. probs (N, k), y (N,) → a float.
-    """
-    bins = calibration_bins(probs, y, n_bins)
-    weights = bins["count"] / bins["count"].sum()
-    return float((weights * (bins["accuracy"] - bins["confidence"]).abs()).sum())

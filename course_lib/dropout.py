@@ -27,11 +27,12 @@ E[m ⊙ h] = p_keep · h, so the layers after it see activations of the same siz
 
 from __future__ import annotations
 
-import numbers
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from ._checks import describe, integer, probability, tensor
+from .device import resolve_device
 
 __all__ = ["check_probability", "dropout_mask", "vanilla_dropout", "inverted_dropout", "VanillaDropout",
            "InvertedDropout", "DropConnectLinear", "is_dropout_layer", "enable_dropout", "mc_predict"]
@@ -40,23 +41,30 @@ __all__ = ["check_probability", "dropout_mask", "vanilla_dropout", "inverted_dro
 def check_probability(p: float, name: str = "p") -> float:
     """Validate a drop probability: a real number in ``[0, 1)``; returns it as a ``float``.
 
-    ``p = 1`` would drop every unit (and inverted dropout would divide by ``p_keep = 0``).
+    ``p = 1`` would drop every unit (and inverted dropout would divide by ``p_keep = 0``). A wrong
+    type raises ``TypeError``, a value outside ``[0, 1)`` (or NaN) ``ValueError``; both messages name
+    ``name`` and recall that p is the probability of *dropping*.
     """
-    if isinstance(p, bool) or not isinstance(p, numbers.Real):
-        raise TypeError(f"dropout probability {name} must be a real number in [0, 1), "
-                        f"got {type(p).__name__} {p!r}")
-    p = float(p)
-    if not 0.0 <= p < 1.0:  # also rejects nan
-        raise ValueError(f"dropout probability {name} must be in [0, 1), got {name}={p} ({name} is the "
-                         f"probability of DROPPING a unit, as in nn.Dropout; the keep probability is 1 - {name})")
-    return p
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str (the argument's name, for the message), got {describe(name)}")
+    return probability(p, name, meaning=f"{name} is the probability of DROPPING a unit, as in nn.Dropout; "
+                                        f"the keep probability is 1 - {name}")
 
 
-def _check_input(x: Tensor) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"dropout needs a tensor, got {type(x).__name__}")
-    if not torch.is_floating_point(x):
-        raise TypeError(f"dropout needs a floating-point tensor, got dtype {x.dtype}")
+def _check_input(x) -> Tensor:
+    return tensor(x, "x", floating=True)
+
+
+def _check_flag(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {describe(value)}")
+    return value
+
+
+def _check_generator(generator) -> torch.Generator | None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {describe(generator)}")
+    return generator
 
 
 def dropout_mask(x: Tensor, p: float, generator: torch.Generator | None = None) -> Tensor:
@@ -65,11 +73,15 @@ def dropout_mask(x: Tensor, p: float, generator: torch.Generator | None = None) 
     ``m_i ~ Bernoulli(1 − p)``, the lecture's ``mask = np.random.rand(n) < keep_prob``. Shape,
     dtype and device are those of ``x``. Drawn with ``bernoulli_``, exactly as
     ``F.dropout`` draws its mask on the CPU, so the same seed gives the same mask there.
-    ``generator``: an optional ``torch.Generator`` on ``x``'s device, for a reproducible mask.
+    ``generator``: an optional ``torch.Generator``, for a reproducible mask; the mask is drawn on
+    the generator's device and moved to ``x``'s (a generator on ``x``'s device saves the copy).
     """
     _check_input(x)
     p = check_probability(p)
-    return torch.empty_like(x).bernoulli_(1.0 - p, generator=generator)
+    if _check_generator(generator) is None:
+        return torch.empty_like(x).bernoulli_(1.0 - p)
+    mask = torch.empty(x.shape, dtype=x.dtype, device=generator.device).bernoulli_(1.0 - p, generator=generator)
+    return mask.to(x.device)
 
 
 def vanilla_dropout(x: Tensor, p: float = 0.5, training: bool = True,
@@ -80,6 +92,7 @@ def vanilla_dropout(x: Tensor, p: float = 0.5, training: bool = True,
     """
     _check_input(x)
     p = check_probability(p)
+    _check_flag(training, "training")
     if not training:
         return x * (1.0 - p)
     if p == 0.0:
@@ -96,6 +109,7 @@ def inverted_dropout(x: Tensor, p: float = 0.5, training: bool = True,
     """
     _check_input(x)
     p = check_probability(p)
+    _check_flag(training, "training")
     if not training or p == 0.0:
         return x
     return x * (dropout_mask(x, p, generator) / (1.0 - p))
@@ -107,7 +121,7 @@ class _Dropout(nn.Module):
     def __init__(self, p: float = 0.5, generator: torch.Generator | None = None) -> None:
         super().__init__()
         self.p = check_probability(p)
-        self.generator = generator
+        self.generator = _check_generator(generator)
         self.mask: Tensor | None = None  # the last mask drawn in training mode (for inspection)
 
     @property
@@ -166,13 +180,15 @@ class DropConnectLinear(nn.Linear):
 
     def __init__(self, in_features: int, out_features: int, p: float = 0.5, bias: bool = True,
                  device=None, dtype=None, generator: torch.Generator | None = None) -> None:
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        p = check_probability(p)  # validate before allocating the weights
+        in_features = integer(in_features, "in_features", low=1)  # validate before allocating the weights
+        out_features = integer(out_features, "out_features", low=1)
+        p = check_probability(p)
+        _check_flag(bias, "bias")
+        if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
+            raise TypeError(f"dtype must be a floating-point torch.dtype or None, got {describe(dtype)}")
         super().__init__(in_features, out_features, bias=bias, device=device, dtype=dtype)
         self.p = p
-        self.generator = generator
+        self.generator = _check_generator(generator)
         self.mask: Tensor | None = None
 
     @property
@@ -180,6 +196,10 @@ class DropConnectLinear(nn.Linear):
         return 1.0 - self.p
 
     def forward(self, x: Tensor) -> Tensor:
+        _check_input(x)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"x must have in_features = {self.in_features} entries in its last dimension, "
+                             f"got shape {tuple(x.shape)}")
         if not self.training or self.p == 0.0:
             return F.linear(x, self.weight, self.bias)
         self.mask = dropout_mask(self.weight.detach(), self.p, self.generator)
@@ -194,8 +214,15 @@ _DROPOUT_TYPES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.Alpha
                   _Dropout, DropConnectLinear)
 
 
+def _check_module(module, name: str) -> nn.Module:
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"{name} must be an nn.Module, got {describe(module)}")
+    return module
+
+
 def is_dropout_layer(module: nn.Module) -> bool:
     """True for layers that behave randomly in training mode: ``nn.Dropout*`` and the layers above."""
+    _check_module(module, "module")
     return isinstance(module, _DROPOUT_TYPES)
 
 
@@ -204,6 +231,7 @@ def enable_dropout(model: nn.Module) -> int:
 
     The other layers (batch norm, ...) keep their test-time behaviour.
     """
+    _check_module(model, "model")
     model.eval()
     count = 0
     for module in model.modules():
@@ -214,7 +242,8 @@ def enable_dropout(model: nn.Module) -> int:
 
 
 @torch.no_grad()
-def mc_predict(model: nn.Module, x: Tensor, n_samples: int = 100, *, probs: bool = True) -> Tensor:
+def mc_predict(model: nn.Module, x: Tensor, n_samples: int = 100, *, probs: bool = True,
+               device: torch.device | str | None = None) -> Tensor:
     """Monte-Carlo dropout: average the model's output over ``n_samples`` random masks.
 
     ``x``: ``(N, *)`` → ``(N, classes)``. With ``probs=True`` the softmax outputs are averaged,
@@ -225,11 +254,18 @@ def mc_predict(model: nn.Module, x: Tensor, n_samples: int = 100, *, probs: bool
     weight scaling (``model.eval()``) approximates in one pass. ``probs=False`` averages the raw
     outputs instead. Dropout stays active, every other layer is in eval mode; the model's
     train/eval modes are restored afterwards.
+
+    Where it computes follows the library's rule (:func:`~course_lib.device.resolve_device`): an
+    explicit ``device=`` wins, otherwise the device of ``x``; the model and ``x`` are moved there
+    (the model stays there afterwards) and the result lives there.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
+    _check_module(model, "model")
+    tensor(x, "x")
+    n_samples = integer(n_samples, "n_samples", low=1)
+    _check_flag(probs, "probs")
+    dev = resolve_device(model, x, device)
+    model.to(dev)
+    x = x.to(dev)
     modes = {m: m.training for m in model.modules()}
     try:
         if enable_dropout(model) == 0:

@@ -40,6 +40,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ._checks import describe, finite, integer, one_of, real, tensor
 from .training import Callback, FitState
 
 __all__ = ["EarlyStopper", "EarlyStopping", "check_patience", "gd_filter", "ridge_filter", "equivalent_l2"]
@@ -51,35 +52,40 @@ MONITORS = ("val_loss", "val_acc")
 # --------------------------------------------------------------------------- validation
 def check_patience(patience: Any) -> float:
     """Validate a patience: a positive int (evaluations without improvement), or ``None`` / ``math.inf``
-    for no early stop at all (model selection). Returns it as a number (``math.inf`` for ``None``)."""
+    for no early stop at all (model selection). Returns it as a number (``math.inf`` for ``None``).
+
+    A whole float such as ``3.0`` counts as ``3``; a fraction (``2.5``) or a non-number raises
+    ``TypeError``, a value below 1 (or NaN) ``ValueError``.
+    """
     if patience is None:
         return math.inf
+    accepted = "a positive int or None (never stop)"
     if isinstance(patience, bool) or not isinstance(patience, numbers.Real):
-        raise TypeError(f"patience must be a positive int or None (never stop), got {type(patience).__name__} "
-                        f"{patience!r}")
+        raise TypeError(f"patience must be {accepted}, got {describe(patience)}")
     if patience == math.inf:
         return math.inf
+    if math.isnan(patience) or patience < 1:
+        raise ValueError(f"patience must be {accepted}: the number of evaluations without improvement to wait "
+                         f"before stopping, got {patience!r}")
     if not float(patience).is_integer():
-        raise TypeError(f"patience counts evaluations, so it must be a whole number, got {patience!r}")
-    if patience < 1:
-        raise ValueError(f"patience must be >= 1 (the number of evaluations without improvement to wait "
-                         f"before stopping), got {patience!r}; use None to never stop")
+        raise TypeError(f"patience must be {accepted}: it counts evaluations, so it must be a whole number, "
+                        f"got {patience!r}")
     return int(patience)
 
 
 def _check_min_delta(min_delta: Any) -> float:
-    if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real):
-        raise TypeError(f"min_delta must be a real number >= 0, got {type(min_delta).__name__} {min_delta!r}")
-    if not 0.0 <= float(min_delta) < math.inf:  # also rejects nan
-        raise ValueError(f"min_delta must be a finite number >= 0 (how much a value must beat the best "
-                         f"to count as an improvement), got {min_delta!r}")
-    return float(min_delta)
+    return real(min_delta, "min_delta", low=0.0)
 
 
-def _check_mode(mode: Any, allowed: tuple[str, ...] = MODES) -> str:
-    if mode not in allowed:
-        raise ValueError(f"mode must be one of {', '.join(repr(m) for m in allowed)}, got {mode!r}")
-    return mode
+def _check_value(value: Any, name: str = "value") -> float:
+    """A validation value: a real number or a one-element tensor; NaN (a diverged run) is allowed."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"{name} must be one number, got a tensor of shape {tuple(value.shape)}")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {describe(value)}")
+    return float(value)
 
 
 # --------------------------------------------------------------------------- the algorithm on numbers
@@ -104,7 +110,7 @@ class EarlyStopper:
     def __init__(self, patience: int | None = 5, min_delta: float = 0.0, mode: str = "min") -> None:
         self.patience = check_patience(patience)
         self.min_delta = _check_min_delta(min_delta)
-        self.mode = _check_mode(mode)
+        self.mode = one_of(mode, "mode", MODES)
         self.reset()
 
     def reset(self) -> None:
@@ -119,6 +125,7 @@ class EarlyStopper:
 
     def is_improvement(self, value: float) -> bool:
         """``v' < v − δ`` (mode 'min') or ``v' > v + δ`` (mode 'max'); ``False`` for ``nan``."""
+        value = _check_value(value)
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
@@ -130,20 +137,13 @@ class EarlyStopper:
 
     def update(self, value: float, step: int) -> bool:
         """Record the validation value ``value`` measured at step ``step``; return ``True`` to stop."""
-        if isinstance(value, Tensor):
-            if value.numel() != 1:
-                raise ValueError(f"value must be one number, got a tensor of shape {tuple(value.shape)}")
-            value = value.item()
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"value must be a real number, got {type(value).__name__} {value!r}")
-        if isinstance(step, bool) or not isinstance(step, numbers.Integral):
-            raise TypeError(f"step must be an int, got {type(step).__name__} {step!r}")
+        value = _check_value(value)
+        step = integer(step, "step", low=0)
         if self.steps and step <= self.steps[-1]:
             raise ValueError(f"steps must increase from one evaluation to the next: got step {step} after "
                              f"step {self.steps[-1]}")
         if self.should_stop:
             raise RuntimeError(f"the patience already ran out at step {self.stop_step}; call reset() to start over")
-        value, step = float(value), int(step)
         self.steps.append(step)
         self.values.append(value)
         self.improved = self.is_improvement(value)
@@ -190,21 +190,17 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int | None = 5, min_delta: float = 0.0,
                  mode: str = "auto", every_n_steps: int | None = None, restore_best: bool = True) -> None:
-        if monitor not in MONITORS:
-            raise ValueError(f"unknown monitor {monitor!r}; early stopping watches validation data: "
-                             f"{', '.join(MONITORS)}")
-        _check_mode(mode, MODES + ("auto",))
+        monitor = one_of(monitor, "monitor", MONITORS)
+        mode = one_of(mode, "mode", MODES + ("auto",))
         if mode == "auto":
             mode = "max" if monitor.endswith("acc") else "min"
         if every_n_steps is not None:
             if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, numbers.Integral):
                 raise TypeError(f"every_n_steps must be a positive int or None (once per epoch), got "
-                                f"{type(every_n_steps).__name__} {every_n_steps!r}")
-            if every_n_steps < 1:
-                raise ValueError(f"every_n_steps must be >= 1 (optimizer steps between evaluations), "
-                                 f"got {every_n_steps}; use None to evaluate once per epoch")
+                                f"{describe(every_n_steps)}")
+            every_n_steps = integer(every_n_steps, "every_n_steps", low=1)
         if not isinstance(restore_best, bool):
-            raise TypeError(f"restore_best must be True or False, got {restore_best!r}")
+            raise TypeError(f"restore_best must be True or False, got {describe(restore_best)}")
         self.monitor = monitor
         self.every_n_steps = every_n_steps
         self.restore_best = restore_best
@@ -279,13 +275,17 @@ class EarlyStopping(Callback):
 
 
 # --------------------------------------------------------------------------- the link to L2
-def _check_eigenvalues(eigenvalues: Tensor) -> Tensor:
-    if not isinstance(eigenvalues, Tensor) or not torch.is_floating_point(eigenvalues):
-        raise TypeError("eigenvalues must be a floating-point tensor (the Hessian's eigenvalues)")
-    if (eigenvalues < 0).any():
-        raise ValueError(f"a quadratic loss has a positive semi-definite Hessian: eigenvalues must be >= 0, "
+def _check_eigenvalues(eigenvalues) -> Tensor:
+    tensor(eigenvalues, "eigenvalues", floating=True, ndim=1)
+    finite(eigenvalues, "eigenvalues")
+    if bool((eigenvalues < 0).any()):
+        raise ValueError(f"eigenvalues must be >= 0 (a quadratic loss has a positive semi-definite Hessian), "
                          f"got min {eigenvalues.min().item():.3g}")
     return eigenvalues
+
+
+def _check_lr(lr) -> float:
+    return real(lr, "lr", low=0.0, low_open=True)
 
 
 def gd_filter(eigenvalues: Tensor, lr: float, steps: int) -> Tensor:
@@ -297,13 +297,12 @@ def gd_filter(eigenvalues: Tensor, lr: float, steps: int) -> Tensor:
 
         w⁽ᵗ⁾ = Q diag(f) Qᵀ w*,   f_k = 1 − (1 − α λ_k)^τ .
 
-    ``eigenvalues``: shape ``(d,)``; returns ``f`` with the same shape, dtype and device.
+    ``eigenvalues``: shape ``(d,)``, each >= 0; ``lr`` α > 0; ``steps`` τ >= 0. Returns ``f``
+    with the shape, dtype and device of ``eigenvalues``.
     """
     eigenvalues = _check_eigenvalues(eigenvalues)
-    if not lr > 0:
-        raise ValueError(f"learning rate must be positive, got {lr}")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be a non-negative int, got {steps!r}")
+    lr = _check_lr(lr)
+    steps = integer(steps, "steps", low=0)
     return 1 - (1 - lr * eigenvalues) ** steps
 
 
@@ -314,13 +313,13 @@ def ridge_filter(eigenvalues: Tensor, lam: float) -> Tensor:
 
         f_k = λ_k / (λ_k + λ) .
 
-    ``eigenvalues``: shape ``(d,)``; returns ``f`` with the same shape, dtype and device.
+    ``eigenvalues``: shape ``(d,)``, each >= 0; ``lam`` λ >= 0. Returns ``f`` with the shape,
+    dtype and device of ``eigenvalues``.
     A flat direction (``λ_k = 0``) gets ``f_k = 0`` even for ``λ = 0`` (the minimum-norm
     solution, which is also where gradient descent from ``w = 0`` stays), not ``0/0``.
     """
     eigenvalues = _check_eigenvalues(eigenvalues)
-    if not lam >= 0:
-        raise ValueError(f"the L2 strength lam must be >= 0, got {lam}")
+    lam = real(lam, "lam", low=0.0)
     denominator = eigenvalues + lam
     return torch.where(denominator > 0, eigenvalues / denominator.clamp_min(torch.finfo(eigenvalues.dtype).tiny),
                        torch.zeros_like(eigenvalues))
@@ -331,9 +330,8 @@ def equivalent_l2(lr: float, steps: int) -> float:
 
     From ``(1 − α λ_k)^τ ≈ λ / (λ_k + λ)``: for small ``α λ_k`` and ``λ_k ≪ λ`` the logs of both
     sides are ``≈ −τ α λ_k`` and ``≈ −λ_k / λ``, which agree when ``λ = 1/(τ α)``.
+    ``lr`` α > 0, ``steps`` τ >= 1.
     """
-    if not lr > 0:
-        raise ValueError(f"learning rate must be positive, got {lr}")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    lr = _check_lr(lr)
+    steps = integer(steps, "steps", low=1)
     return 1.0 / (steps * lr)

@@ -41,13 +41,12 @@ Callbacks for :func:`course_lib.training.fit`: :class:`Penalty` (adds λ·R(θ) 
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Iterable, Sequence
 
 import torch
 from torch import Tensor, nn
 
+from ._checks import describe, one_of, probability, real, tensor
 from .training import Callback, FitState
 
 __all__ = ["PENALTIES", "MAX_NORM_MODES", "penalized_parameters", "weight_decay_groups", "lq_penalty",
@@ -63,46 +62,41 @@ _AFFINE = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
 
 
 # --------------------------------------------------------------------------- validation
-def _real(value, name: str, accepted: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number ({accepted}), got {type(value).__name__} {value!r}")
-    return float(value)
-
-
-def _check_strength(lam, name: str = "lam") -> float:
+def _check_strength(value, name: str = "lam") -> float:
     """λ (or a learning rate, a threshold): a finite real number >= 0."""
-    lam = _real(lam, name, "a finite number >= 0")
-    if not (math.isfinite(lam) and lam >= 0):
-        what = "regularization strength " if name in ("lam", "weight_decay") else ""
-        raise ValueError(f"{what}{name} must be a finite number >= 0, got {name}={lam}")
-    return lam
+    return real(value, name, low=0.0)
 
 
 def _check_q(q) -> float:
-    q = _real(q, "q", "q > 0")
-    if not (math.isfinite(q) and q > 0):
-        raise ValueError(f"the Lq penalty needs a finite q > 0 (q=1: L1, q=2: squared L2), got q={q}")
-    return q
+    return real(q, "q", low=0.0, low_open=True)
 
 
 def _check_ratio(r) -> float:
-    r = _real(r, "r", "0 <= r <= 1")
-    if not 0.0 <= r <= 1.0:  # also rejects nan
-        raise ValueError(f"the elastic-net mixing ratio r must be in [0, 1] (r=0: LASSO, r=1: ridge), got r={r}")
-    return r
+    return probability(r, "r", include_one=True, meaning="the elastic-net mixing ratio: r=0 is LASSO, r=1 is ridge")
 
 
 def _check_bound(c, name: str = "max_norm") -> float:
-    c = _real(c, name, "a finite number > 0")
-    if not (math.isfinite(c) and c > 0):
-        raise ValueError(f"the max-norm bound {name} must be a finite number > 0, got {name}={c}")
-    return c
+    return real(c, name, low=0.0, low_open=True)
 
 
-def _check_mode(mode, choices: Sequence[str], what: str) -> str:
-    if not isinstance(mode, str) or mode not in choices:
-        raise ValueError(f"unknown {what} {mode!r}; choose one of {', '.join(map(repr, choices))}")
-    return mode
+def _check_kind(kind, q, r) -> tuple[str, float | None, float | None]:
+    """A penalty name with the number it needs: q for 'lq', r for 'elastic_net', neither for the others."""
+    kind = one_of(kind, "kind", PENALTIES)
+    if kind == "lq" and q is None:
+        raise ValueError("kind='lq' needs q (q > 0): the penalty is Σ|θ_i|^q")
+    if kind == "elastic_net" and r is None:
+        raise ValueError("kind='elastic_net' needs the mixing ratio r in [0, 1]")
+    if q is not None and kind != "lq":
+        raise ValueError(f"q is the exponent of kind='lq' and has no effect on kind={kind!r}, got q={q!r}")
+    if r is not None and kind != "elastic_net":
+        raise ValueError(f"r is the mixing ratio of kind='elastic_net' and has no effect on kind={kind!r}, got r={r!r}")
+    return kind, None if q is None else _check_q(q), None if r is None else _check_ratio(r)
+
+
+def _check_flag(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {describe(value)}")
+    return value
 
 
 # --------------------------------------------------------------------------- which parameters
@@ -115,7 +109,8 @@ def penalized_parameters(model: nn.Module, *, include_bias: bool = False) -> lis
     even if layers share it; only parameters with ``requires_grad`` are returned.
     """
     if not isinstance(model, nn.Module):
-        raise TypeError(f"penalized_parameters needs an nn.Module, got {type(model).__name__}")
+        raise TypeError(f"model must be an nn.Module, got {describe(model)}")
+    _check_flag(include_bias, "include_bias")
     chosen: list[nn.Parameter] = []
     seen: set[int] = set()
     for module in model.modules():
@@ -135,8 +130,8 @@ def weight_decay_groups(model: nn.Module, weight_decay: float, *, include_bias: 
 
     ``torch.optim.AdamW(weight_decay_groups(model, 0.01), lr=1e-3)`` decays the weights only.
     """
-    weight_decay = _check_strength(weight_decay, "weight_decay")
     decay = penalized_parameters(model, include_bias=include_bias)
+    weight_decay = _check_strength(weight_decay, "weight_decay")
     ids = {id(p) for p in decay}
     rest = [p for p in model.parameters() if p.requires_grad and id(p) not in ids]
     return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
@@ -152,19 +147,18 @@ def _params(params) -> list[Tensor]:
         return out
     if isinstance(params, Tensor):
         out = [params]
-    elif not isinstance(params, Iterable):
-        raise TypeError(f"params must be an nn.Module, a tensor or an iterable of tensors, got {type(params).__name__}")
+    elif not isinstance(params, Iterable) or isinstance(params, (str, bytes)):
+        raise TypeError(f"params must be an nn.Module, a tensor or an iterable of tensors, got {describe(params)}")
     else:
         out = list(params)
-        bad = [type(p).__name__ for p in out if not isinstance(p, Tensor)]
+        bad = [p for p in out if not isinstance(p, Tensor)]
         if bad:
-            raise TypeError(f"params must contain tensors only, got {bad[0]}")
+            raise TypeError(f"params must contain tensors only, got {describe(bad[0])}")
         if not out:
-            raise ValueError("no parameters given (an empty list): nothing to penalize")
+            raise ValueError("params is empty: no tensors to penalize or update")
     ints = [p.dtype for p in out if not torch.is_floating_point(p)]
     if ints:
-        raise TypeError(f"norm penalties and weight updates need floating-point tensors (weights), got dtype "
-                        f"{ints[0]}; convert with .float()")
+        raise TypeError(f"params must be floating-point tensors (weights), got dtype {ints[0]}; convert with .float()")
     return out
 
 
@@ -231,14 +225,10 @@ def elastic_net_penalty(params, r: float) -> Tensor:
 
 def penalty(params, kind: str = "l2", *, q: float | None = None, r: float | None = None) -> Tensor:
     """``R(θ)`` by name: ``'l2'`` (½‖θ‖²), ``'l1'``, ``'elastic_net'`` (needs ``r``) or ``'lq'`` (needs ``q``)."""
-    kind = _check_mode(kind, PENALTIES, "penalty")
+    kind, q, r = _check_kind(kind, q, r)
     if kind == "lq":
-        if q is None:
-            raise ValueError("the 'lq' penalty needs q (q > 0)")
         return lq_penalty(params, q)
     if kind == "elastic_net":
-        if r is None:
-            raise ValueError("the 'elastic_net' penalty needs the mixing ratio r in [0, 1]")
         return elastic_net_penalty(params, r)
     return l2_penalty(params) if kind == "l2" else l1_penalty(params)
 
@@ -296,10 +286,9 @@ def max_norm_(weight: Tensor, max_norm: float, mode: str = "row") -> Tensor:
     ``mode='frobenius'``: the whole layer, ``‖W‖_F <= c``:  ``W ← W · min(1, c / ‖W‖_F)``.
     Rows (or layers) already inside the ball are left exactly as they are.
     """
-    if not isinstance(weight, Tensor) or not torch.is_floating_point(weight):
-        raise TypeError(f"max_norm_ needs a floating-point tensor, got {type(weight).__name__}")
+    tensor(weight, "weight", floating=True)
     c = _check_bound(max_norm)
-    mode = _check_mode(mode, MAX_NORM_MODES, "max-norm mode")
+    mode = one_of(mode, "mode", MAX_NORM_MODES)
     if mode == "row":
         if weight.ndim < 2:
             raise ValueError(f"mode='row' bounds each output unit's row and needs a weight with >= 2 dims "
@@ -341,16 +330,7 @@ class Penalty(_OnParams):
     def __init__(self, lam: float, kind: str = "l2", *, q: float | None = None, r: float | None = None,
                  params=None) -> None:
         self.lam = _check_strength(lam)
-        self.kind = _check_mode(kind, PENALTIES, "penalty")
-        if kind == "lq":
-            if q is None:
-                raise ValueError("Penalty(kind='lq') needs q (q > 0)")
-            q = _check_q(q)
-        if kind == "elastic_net":
-            if r is None:
-                raise ValueError("Penalty(kind='elastic_net') needs the mixing ratio r in [0, 1]")
-            r = _check_ratio(r)
-        self.q, self.r = q, r
+        self.kind, self.q, self.r = _check_kind(kind, q, r)
         super().__init__(params)
 
     def value(self) -> Tensor:
@@ -402,11 +382,11 @@ class MaxNorm(_OnParams):
     def __init__(self, max_norm: float | Sequence[float], mode: str = "row", params=None) -> None:
         if isinstance(max_norm, Sequence) and not isinstance(max_norm, str):
             if len(max_norm) == 0:
-                raise ValueError("max_norm: an empty list of bounds; give one number or one bound per layer")
-            self.bounds: float | list[float] = [_check_bound(c) for c in max_norm]
+                raise ValueError("max_norm is an empty list of bounds; give one number or one bound per layer")
+            self.bounds: float | list[float] = [_check_bound(c, f"max_norm[{i}]") for i, c in enumerate(max_norm)]
         else:
             self.bounds = _check_bound(max_norm)
-        self.mode = _check_mode(mode, MAX_NORM_MODES, "max-norm mode")
+        self.mode = one_of(mode, "mode", MAX_NORM_MODES)
         super().__init__(params)
         if self.params is not None:
             self._check_lengths()

@@ -295,10 +295,68 @@ def test_enable_dropout_and_is_dropout_layer():
     assert not is_dropout_layer(nn.Linear(2, 2)) and is_dropout_layer(nn.AlphaDropout(0.1))
 
 
+# ----------------------------------------------------------------- the device rule
+def _mc_net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 3))
+
+
+def test_mc_predict_computes_where_the_data_lives(device):
+    model, x = _mc_net(), torch.randn(5, 4, device=device)  # model built on the CPU
+    probs = mc_predict(model, x, n_samples=3)
+    assert probs.device == x.device and probs.shape == (5, 3)
+    assert next(model.parameters()).device == x.device  # the model was moved to the data
+
+
+def test_mc_predict_explicit_device_wins(device):
+    model, x = _mc_net(), torch.randn(5, 4)  # both on the CPU
+    probs = mc_predict(model, x, n_samples=3, device=device)
+    assert probs.device == device and next(model.parameters()).device == device
+    torch.testing.assert_close(probs.sum(1), torch.ones(5, device=device))
+
+
+def test_mc_predict_on_the_cpu():
+    model, x = _mc_net(), torch.randn(5, 4)
+    probs = mc_predict(model, x, n_samples=3)
+    assert probs.device.type == "cpu" and next(model.parameters()).device.type == "cpu"
+
+
+def test_mc_predict_asking_for_cuda_without_it_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="device 'cuda' was asked for but CUDA is not available here"):
+        mc_predict(_mc_net(), torch.randn(5, 4), device="cuda")
+
+
+# ----------------------------------------------------------------- generators on another device
+def test_a_cpu_generator_gives_the_same_mask_on_every_device(device):
+    x = torch.zeros(1000, device=device)
+    on_device = dropout_mask(x, 0.3, generator=_gen("cpu", 7))
+    assert on_device.device == x.device
+    assert torch.equal(on_device.cpu(), dropout_mask(x.cpu(), 0.3, generator=_gen("cpu", 7)))
+    layer = InvertedDropout(0.3, generator=_gen("cpu", 7))
+    assert torch.equal(layer(torch.ones(1000, device=device)).cpu(), on_device.cpu() / 0.7)
+
+
+def test_a_generator_leaves_the_global_rng_alone(device):
+    x = torch.ones(100, 12, device=device)
+    layer = DropConnectLinear(12, 4, generator=_gen(device)).to(device)  # its weights come from the global RNG
+    before = torch.get_rng_state()
+    cuda_before = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+    inverted_dropout(x, 0.5, generator=_gen(device))
+    vanilla_dropout(x, 0.5, generator=_gen("cpu"))
+    layer(x)
+    assert torch.equal(torch.get_rng_state(), before)
+    if cuda_before is not None:
+        assert torch.equal(torch.cuda.get_rng_state(device), cuda_before)
+
+
 # ----------------------------------------------------------------- bad input
+_DROPPING = r"\(p is the probability of DROPPING a unit, as in nn.Dropout; the keep probability is 1 - p\)"
+
+
 @pytest.mark.parametrize("bad", [-0.1, 1.0, 1.5, float("nan")])
 def test_probability_outside_0_1_is_rejected(bad):
-    msg = r"must be in \[0, 1\).*probability of DROPPING"
+    msg = r"p must be a real number in \[0, 1\), got .* " + _DROPPING
     for make in (lambda: InvertedDropout(bad), lambda: VanillaDropout(bad), lambda: DropConnectLinear(3, 2, p=bad),
                  lambda: inverted_dropout(torch.ones(3), bad), lambda: vanilla_dropout(torch.ones(3), bad),
                  lambda: dropout_mask(torch.ones(3), bad), lambda: check_probability(bad)):
@@ -306,40 +364,75 @@ def test_probability_outside_0_1_is_rejected(bad):
             make()
 
 
-@pytest.mark.parametrize("bad", ["0.5", None, True, torch.tensor(0.5)])
+@pytest.mark.parametrize("bad", ["0.5", None, True, torch.tensor([0.5, 0.5])])
 def test_probability_of_the_wrong_type_is_rejected(bad):
-    with pytest.raises(TypeError, match="must be a real number in"):
+    msg = r"p must be a real number in \[0, 1\), got .* " + _DROPPING
+    with pytest.raises(TypeError, match=msg):
         InvertedDropout(bad)
-    with pytest.raises(TypeError, match="must be a real number in"):
+    with pytest.raises(TypeError, match=msg):
         inverted_dropout(torch.ones(3), bad)
 
 
-def test_check_probability_accepts_ints_and_numpy_floats():
+def test_check_probability_accepts_ints_numpy_floats_and_0_dim_tensors():
     import numpy as np
 
     assert check_probability(0) == 0.0 and check_probability(np.float32(0.25)) == 0.25
+    assert check_probability(torch.tensor(0.5)) == 0.5 and isinstance(check_probability(torch.tensor(0.5)), float)
+
+
+def test_check_probability_names_its_argument():
+    with pytest.raises(ValueError, match=r"p_hidden must be a real number in \[0, 1\), got 1.0 \(p_hidden is the"):
+        check_probability(1.0, "p_hidden")
+    with pytest.raises(TypeError, match="name must be a str .*, got int 3"):
+        check_probability(0.5, 3)
 
 
 def test_bad_inputs_are_rejected():
-    with pytest.raises(TypeError, match="floating-point tensor, got dtype torch.int64"):
-        inverted_dropout(torch.ones(3, dtype=torch.long), 0.5)
-    with pytest.raises(TypeError, match="needs a tensor, got list"):
-        vanilla_dropout([1.0, 2.0], 0.5)
-    with pytest.raises(TypeError, match="floating-point tensor"):
-        InvertedDropout(0.5)(torch.ones(3, dtype=torch.long))
-    with pytest.raises(ValueError, match="in_features must be a positive int, got 0"):
-        DropConnectLinear(0, 3)
-    with pytest.raises(ValueError, match="out_features must be a positive int, got 2.5"):
-        DropConnectLinear(3, 2.5)
+    cases = [
+        (lambda: inverted_dropout(torch.ones(3, dtype=torch.long), 0.5), TypeError,
+         "x must be a floating-point tensor, got dtype torch.int64; convert with .float()"),
+        (lambda: vanilla_dropout([1.0, 2.0], 0.5), TypeError, r"x must be a torch.Tensor, got list \[1.0, 2.0\]"),
+        (lambda: InvertedDropout(0.5)(torch.ones(3, dtype=torch.long)), TypeError, "x must be a floating-point tensor"),
+        (lambda: VanillaDropout(0.5)("x"), TypeError, "x must be a torch.Tensor, got str 'x'"),
+        (lambda: dropout_mask(torch.ones(3, dtype=torch.long), 0.5), TypeError, "x must be a floating-point tensor"),
+        (lambda: inverted_dropout(torch.ones(3), 0.5, training="no"), TypeError,
+         "training must be True or False, got str 'no'"),
+        (lambda: vanilla_dropout(torch.ones(3), 0.5, training=1), TypeError, "training must be True or False, got int 1"),
+        (lambda: dropout_mask(torch.ones(3), 0.5, generator=0), TypeError,
+         "generator must be a torch.Generator or None, got int 0"),
+        (lambda: InvertedDropout(0.5, generator="seed"), TypeError, "generator must be a torch.Generator or None"),
+        (lambda: DropConnectLinear(0, 3), ValueError, r"in_features must be an int in \[1, inf\), got 0"),
+        (lambda: DropConnectLinear(3, 2.5), TypeError, r"out_features must be an int in \[1, inf\), got float 2.5"),
+        (lambda: DropConnectLinear(3, 2, bias="yes"), TypeError, "bias must be True or False, got str 'yes'"),
+        (lambda: DropConnectLinear(3, 2, dtype=torch.long), TypeError,
+         "dtype must be a floating-point torch.dtype or None, got dtype torch.int64"),
+        (lambda: DropConnectLinear(3, 2, generator=1), TypeError, "generator must be a torch.Generator or None"),
+        (lambda: DropConnectLinear(3, 2)(torch.ones(4, 5)), ValueError,
+         r"x must have in_features = 3 entries in its last dimension, got shape \(4, 5\)"),
+        (lambda: DropConnectLinear(3, 2)(torch.ones(4, 3, dtype=torch.long)), TypeError,
+         "x must be a floating-point tensor, got dtype torch.int64"),
+        (lambda: is_dropout_layer("dropout"), TypeError, "module must be an nn.Module, got str 'dropout'"),
+        (lambda: enable_dropout(None), TypeError, "model must be an nn.Module, got NoneType None"),
+    ]
+    for call, error, match in cases:
+        with pytest.raises(error, match=match):
+            call()
 
 
 def test_mc_predict_bad_arguments():
     model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
     x = torch.randn(3, 2)
-    with pytest.raises(ValueError, match="n_samples must be a positive int, got 0"):
-        mc_predict(model, x, n_samples=0)
-    with pytest.raises(TypeError, match="model must be an nn.Module, got function"):
-        mc_predict(lambda t: t, x)
+    cases = [
+        (lambda: mc_predict(model, x, n_samples=0), ValueError, r"n_samples must be an int in \[1, inf\), got 0"),
+        (lambda: mc_predict(model, x, n_samples=10.0), TypeError, r"n_samples must be an int in \[1, inf\), got float"),
+        (lambda: mc_predict(lambda t: t, x), TypeError, "model must be an nn.Module, got function"),
+        (lambda: mc_predict(model, [[1.0, 2.0]]), TypeError, "x must be a torch.Tensor, got list"),
+        (lambda: mc_predict(model, x, probs="yes"), TypeError, "probs must be True or False, got str 'yes'"),
+        (lambda: mc_predict(model, x, device=0), TypeError, "device must be a str or torch.device, got int 0"),
+    ]
+    for call, error, match in cases:
+        with pytest.raises(error, match=match):
+            call()
     plain = nn.Sequential(nn.Linear(2, 2))
     plain.train()
     with pytest.raises(ValueError, match="no dropout layer"):

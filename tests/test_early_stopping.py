@@ -131,17 +131,21 @@ def test_tensor_values_are_accepted_and_reset_forgets():
 
 # ----------------------------------------------------------------- bad input
 @pytest.mark.parametrize("patience, err, match", [
-    (0, ValueError, "patience must be >= 1"),
-    (-3, ValueError, "patience must be >= 1"),
-    (2.5, TypeError, "whole number"),
-    ("3", TypeError, "positive int or None"),
-    (True, TypeError, "positive int or None"),
+    (0, ValueError, r"patience must be a positive int or None \(never stop\): the number of evaluations .*, got 0"),
+    (-3, ValueError, "patience must be a positive int or None .*, got -3"),
+    (math.nan, ValueError, "patience must be a positive int or None .*, got nan"),
+    (-math.inf, ValueError, "patience must be a positive int or None .*, got -inf"),
+    (2.5, TypeError, "patience must be a positive int or None .*whole number, got 2.5"),
+    ("3", TypeError, r"patience must be a positive int or None \(never stop\), got str '3'"),
+    (True, TypeError, r"patience must be a positive int or None \(never stop\), got bool True"),
 ])
 def test_bad_patience(patience, err, match):
     with pytest.raises(err, match=match):
         EarlyStopper(patience)
     with pytest.raises(err, match=match):
         EarlyStopping(patience=patience)
+    with pytest.raises(err, match=match):
+        check_patience(patience)
 
 
 def test_check_patience_values():
@@ -150,47 +154,56 @@ def test_check_patience_values():
 
 
 @pytest.mark.parametrize("min_delta, err", [(-0.1, ValueError), (math.nan, ValueError), (math.inf, ValueError),
-                                            ("0.1", TypeError)])
+                                            ("0.1", TypeError), (None, TypeError)])
 def test_bad_min_delta(min_delta, err):
-    with pytest.raises(err, match="min_delta must be"):
+    with pytest.raises(err, match=r"min_delta must be a real number in \[0, inf\), got"):
         EarlyStopper(3, min_delta=min_delta)
-    with pytest.raises(err, match="min_delta must be"):
+    with pytest.raises(err, match=r"min_delta must be a real number in \[0, inf\), got"):
         EarlyStopping(min_delta=min_delta)
 
 
 def test_bad_mode_and_monitor():
-    with pytest.raises(ValueError, match="mode must be one of 'min', 'max', got 'minimize'"):
-        EarlyStopper(3, mode="minimize")
-    with pytest.raises(ValueError, match="mode must be one of 'min', 'max', 'auto'"):
-        EarlyStopping(mode="lowest")
-    with pytest.raises(ValueError, match="unknown monitor 'val_error'.*val_loss, val_acc"):
-        EarlyStopping(monitor="val_error")
-    with pytest.raises(ValueError, match="unknown monitor 'train_loss'"):
-        EarlyStopping(monitor="train_loss")
+    cases = [
+        (lambda: EarlyStopper(3, mode="minimize"), ValueError, "mode must be one of 'min', 'max', got 'minimize'"),
+        (lambda: EarlyStopper(3, mode=min), TypeError, "mode must be one of 'min', 'max', got builtin_function_or_method"),
+        (lambda: EarlyStopping(mode="lowest"), ValueError, "mode must be one of 'min', 'max', 'auto', got 'lowest'"),
+        (lambda: EarlyStopping(monitor="val_error"), ValueError,
+         "monitor must be one of 'val_loss', 'val_acc', got 'val_error'"),
+        (lambda: EarlyStopping(monitor="train_loss"), ValueError, "monitor must be one of .*, got 'train_loss'"),
+        (lambda: EarlyStopping(monitor=None), TypeError, "monitor must be one of .*, got NoneType None"),
+    ]
+    for call, error, match in cases:
+        with pytest.raises(error, match=match):
+            call()
+    assert EarlyStopping(monitor="VAL_ACC").stopper.mode == "max"  # names are case-insensitive
 
 
-@pytest.mark.parametrize("n, err, match", [(0, ValueError, "every_n_steps must be >= 1"),
-                                           (-5, ValueError, "every_n_steps must be >= 1"),
-                                           (2.5, TypeError, "every_n_steps must be a positive int"),
-                                           (True, TypeError, "every_n_steps must be a positive int")])
+@pytest.mark.parametrize("n, err, match", [(0, ValueError, r"every_n_steps must be an int in \[1, inf\), got 0"),
+                                           (-5, ValueError, r"every_n_steps must be an int in \[1, inf\), got -5"),
+                                           (2.5, TypeError, "every_n_steps must be a positive int or None .*float 2.5"),
+                                           (True, TypeError, "every_n_steps must be a positive int or None .*bool")])
 def test_bad_every_n_steps(n, err, match):
     with pytest.raises(err, match=match):
         EarlyStopping(every_n_steps=n)
 
 
 def test_bad_restore_best():
-    with pytest.raises(TypeError, match="restore_best must be True or False"):
+    with pytest.raises(TypeError, match="restore_best must be True or False, got str 'yes'"):
         EarlyStopping(restore_best="yes")
 
 
 def test_bad_updates():
     s = EarlyStopper(2)
-    with pytest.raises(TypeError, match="value must be a real number, got str"):
+    with pytest.raises(TypeError, match="value must be a real number, got str '0.5'"):
         s.update("0.5", 1)
-    with pytest.raises(ValueError, match="value must be one number"):
+    with pytest.raises(TypeError, match="value must be a real number, got NoneType None"):
+        s.is_improvement(None)
+    with pytest.raises(ValueError, match=r"value must be one number, got a tensor of shape \(3,\)"):
         s.update(torch.ones(3), 1)
-    with pytest.raises(TypeError, match="step must be an int"):
+    with pytest.raises(TypeError, match="step must be an int .*, got float 1.5"):
         s.update(0.5, 1.5)
+    with pytest.raises(ValueError, match=r"step must be an int in \[0, inf\), got -1"):
+        s.update(0.5, -1)
     s.update(0.5, 10)
     with pytest.raises(ValueError, match="steps must increase.*got step 10 after step 10"):
         s.update(0.4, 10)
@@ -426,22 +439,33 @@ def test_early_stopping_acts_like_l2_with_lambda_one_over_tau_alpha():
         assert err(lam) < err(lam * 10) and err(lam) < err(lam / 10)
 
 
-def test_l2_link_bad_input():
-    evals = torch.tensor([0.5, 1.0])
-    with pytest.raises(ValueError, match="learning rate must be positive, got 0"):
-        gd_filter(evals, 0, 5)
-    with pytest.raises(ValueError, match="steps must be a non-negative int, got -1"):
-        gd_filter(evals, 0.1, -1)
-    with pytest.raises(ValueError, match="eigenvalues must be >= 0"):
-        gd_filter(torch.tensor([-1.0, 1.0]), 0.1, 5)
-    with pytest.raises(TypeError, match="floating-point tensor"):
-        ridge_filter([0.5, 1.0], 0.1)
-    with pytest.raises(ValueError, match="the L2 strength lam must be >= 0, got -1"):
-        ridge_filter(evals, -1)
-    with pytest.raises(ValueError, match="steps must be a positive int, got 0"):
-        equivalent_l2(0.1, 0)
-    with pytest.raises(ValueError, match="learning rate must be positive"):
-        equivalent_l2(-0.1, 10)
+_EIGS = torch.tensor([0.5, 1.0])
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: gd_filter(_EIGS, 0, 5), ValueError, r"lr must be a real number in \(0, inf\), got 0"),
+    (lambda: gd_filter(_EIGS, "0.1", 5), TypeError, r"lr must be a real number in \(0, inf\), got str '0.1'"),
+    (lambda: gd_filter(_EIGS, float("nan"), 5), ValueError, r"lr must be a real number in \(0, inf\), got nan"),
+    (lambda: gd_filter(_EIGS, True, 5), TypeError, "lr must be a real number .*, got bool True"),
+    (lambda: gd_filter(_EIGS, 0.1, -1), ValueError, r"steps must be an int in \[0, inf\), got -1"),
+    (lambda: gd_filter(_EIGS, 0.1, 2.0), TypeError, r"steps must be an int in \[0, inf\), got float 2.0"),
+    (lambda: gd_filter(torch.tensor([-1.0, 1.0]), 0.1, 5), ValueError, "eigenvalues must be >= 0 .*got min -1"),
+    (lambda: gd_filter(torch.tensor([1.0, float("nan")]), 0.1, 5), ValueError,
+     r"eigenvalues contains 1 non-finite value \(NaN; first at index \(1,\)\)"),
+    (lambda: gd_filter(torch.tensor([1, 2]), 0.1, 5), TypeError,
+     "eigenvalues must be a floating-point tensor, got dtype torch.int64"),
+    (lambda: gd_filter(torch.eye(2), 0.1, 5), ValueError, r"eigenvalues must have 1 dimensions, got shape \(2, 2\)"),
+    (lambda: ridge_filter([0.5, 1.0], 0.1), TypeError, r"eigenvalues must be a torch.Tensor, got list \[0.5, 1.0\]"),
+    (lambda: ridge_filter(_EIGS, -1), ValueError, r"lam must be a real number in \[0, inf\), got -1"),
+    (lambda: ridge_filter(_EIGS, "1"), TypeError, r"lam must be a real number in \[0, inf\), got str '1'"),
+    (lambda: equivalent_l2(0.1, 0), ValueError, r"steps must be an int in \[1, inf\), got 0"),
+    (lambda: equivalent_l2(-0.1, 10), ValueError, r"lr must be a real number in \(0, inf\), got -0.1"),
+    (lambda: equivalent_l2("0.1", 10), TypeError, r"lr must be a real number in \(0, inf\), got str '0.1'"),
+    (lambda: equivalent_l2(0.1, "10"), TypeError, r"steps must be an int in \[1, inf\), got str '10'"),
+])
+def test_l2_link_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
 
 
 def test_flat_directions_are_not_moved_by_either_filter(device):
