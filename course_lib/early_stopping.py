@@ -41,7 +41,7 @@ import torch
 from torch import Tensor
 
 from ._checks import describe, finite, integer, one_of, real, tensor
-from .training import Callback, FitState
+from .training import Callback, FitState, History
 
 __all__ = ["EarlyStopper", "EarlyStopping", "check_patience", "gd_filter", "ridge_filter", "equivalent_l2"]
 
@@ -256,8 +256,8 @@ class EarlyStopping(Callback):
     def on_step_end(self, state: FitState) -> None:
         n = self.every_n_steps
         if n is not None and (state.step - self._start_step) % n == 0:
-            metrics = state.evaluate()                                                            # v'
-            self._evaluate(state, metrics[self.monitor[len("val_"):]], state.step)
+            _, key = History.FIELDS[self.monitor]                                                 # ("val", "loss")
+            self._evaluate(state, state.evaluate()[key], state.step)                              # v'
 
     def on_epoch_end(self, state: FitState) -> None:
         if self.every_n_steps is None and not self.stopper.should_stop:
