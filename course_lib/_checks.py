@@ -21,7 +21,8 @@ from typing import Any, Iterable, Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["describe", "real", "integer", "probability", "one_of", "positive_sizes", "tensor", "finite"]
+__all__ = ["describe", "real", "integer", "probability", "one_of", "positive_sizes", "tensor", "finite", "flag",
+           "generator", "device"]
 
 
 def describe(value: Any) -> str:
@@ -34,9 +35,14 @@ def describe(value: Any) -> str:
     return f"{type(value).__name__} {text}"
 
 
+def _number(v: float) -> str:
+    """``3``, ``0.5``, ``4294967295``: whole numbers written out in full, others as ``:g``."""
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e16 else f"{v:g}"
+
+
 def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
-    lo = "-inf" if low is None else f"{low:g}"
-    hi = "inf" if high is None else f"{high:g}"
+    lo = "-inf" if low is None else _number(low)
+    hi = "inf" if high is None else _number(high)
     return f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
 
 
@@ -49,7 +55,8 @@ def real(value: Any, name: str, *, low: float | None = None, high: float | None 
     """
     accepted = f"a real number in {_interval(low, high, low_open, high_open)}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        if isinstance(value, Tensor) and value.numel() == 1 and not value.dtype.is_complex:
+        if isinstance(value, Tensor) and value.ndim == 0 and not value.dtype.is_complex \
+                and value.dtype != torch.bool:
             value = value.item()  # a 0-dim tensor is a number
         else:
             raise TypeError(f"{name} must be {accepted}, got {describe(value)}")
@@ -63,6 +70,9 @@ def real(value: Any, name: str, *, low: float | None = None, high: float | None 
 def integer(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
     """An ``int`` (not bool, not float) in ``[low, high]``; returns it."""
     accepted = "an int" + ("" if low is None and high is None else f" in {_interval(low, high, False, False)}")
+    if isinstance(value, Tensor) and value.ndim == 0 and not value.is_floating_point() and value.dtype != torch.bool \
+            and not value.is_complex():
+        value = int(value)  # a 0-dim integer tensor is an int
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be {accepted}, got {describe(value)}")
     v = int(value)
@@ -123,7 +133,8 @@ def tensor(value: Any, name: str, *, floating: bool | None = None, ndim: int | S
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if value.ndim not in allowed:
             want = " or ".join(str(a) for a in allowed)
-            raise ValueError(f"{name} must have {want} dimensions, got shape {tuple(value.shape)}")
+            plural = "" if allowed == (1,) else "s"
+            raise ValueError(f"{name} must have {want} dimension{plural}, got shape {tuple(value.shape)}")
     return value
 
 
@@ -142,3 +153,38 @@ def finite(value: Tensor, name: str, hint: str = "") -> Tensor:
             raise ValueError(f"{name} contains {count} non-finite value{'s' if count > 1 else ''} "
                              f"({' and '.join(kinds)}; first at index {first}){'; ' + hint if hint else ''}")
     return value
+
+
+def flag(value: Any, name: str) -> bool:
+    """``True`` or ``False`` (a NumPy bool too); anything else, ``1`` and ``"yes"`` included, is a ``TypeError``."""
+    import numpy as np
+
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {describe(value)}")
+    return bool(value)
+
+
+def generator(value: Any, name: str = "generator", *, cpu: bool = False) -> torch.Generator | None:
+    """``None`` or a ``torch.Generator`` (on the CPU when ``cpu`` is set); returns it."""
+    if value is None:
+        return None
+    if not isinstance(value, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator or None, got {describe(value)}; "
+                        f"make one with torch.Generator().manual_seed(0)")
+    if cpu and value.device.type != "cpu":
+        raise ValueError(f"{name} must be a CPU torch.Generator, got one on {value.device}; "
+                         f"use torch.Generator() (the draws are moved to the device afterwards)")
+    return value
+
+
+def device(value: Any, name: str = "device", *, optional: bool = True) -> torch.device | None:
+    """A ``torch.device`` or a name such as ``'cpu'``, ``'cuda'``, ``'cuda:0'``, ``'mps'`` (or ``None`` when optional)."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, (str, torch.device)):
+        raise TypeError(f"{name} must be a torch.device or a name such as 'cpu' or 'cuda', got {describe(value)}")
+    try:
+        return torch.device(value)
+    except RuntimeError:
+        raise ValueError(f"{name} must be a device name such as 'cpu', 'cuda', 'cuda:0' or 'mps', "
+                         f"got {value!r}") from None

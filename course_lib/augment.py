@@ -43,6 +43,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.transforms import v2
 
+from . import _checks
 from ._checks import describe, finite, integer, one_of, probability, real, tensor
 from .data import DeviceLoader, Split
 from .metrics import calibration_bins, expected_calibration_error  # noqa: F401  (moved; kept importable from here)
@@ -72,11 +73,7 @@ def _check_images(x, name: str = "x", batched: bool = True) -> Tensor:
     return x
 
 
-def _check_generator(generator) -> torch.Generator | None:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {describe(generator)}")
-    return generator
-
+_check_generator = _checks.generator
 
 def _draw(fn: Callable, generator: torch.Generator | None, device: torch.device, *args, **kwargs) -> Tensor:
     """``fn(*args, generator=generator)``, drawn on the generator's device (without one: on ``device``),

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from . import _checks
 from ._checks import describe, integer, one_of, real
 
 __all__ = [
@@ -56,38 +57,12 @@ def data_root() -> Path:
 
 
 # --------------------------------------------------------------------------- argument checks
-# Checks for the argument kinds that ``_checks`` has no helper for (flags, devices, generators).
-def _flag(value: Any, name: str) -> bool:
-    """``True`` or ``False`` (a NumPy bool too); anything else is a ``TypeError``."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {describe(value)}")
-    return bool(value)
-
-
-def _device(value: Any, name: str = "device", optional: bool = True) -> torch.device | None:
-    """A ``torch.device`` or a device name such as ``'cpu'``, ``'cuda'``, ``'cuda:0'``, ``'mps'`` (or ``None``)."""
-    if value is None and optional:
-        return None
-    if not isinstance(value, (str, torch.device)):
-        raise TypeError(f"{name} must be a torch.device or a name such as 'cpu' or 'cuda', got {describe(value)}")
-    try:
-        return torch.device(value)
-    except RuntimeError:
-        raise ValueError(f"{name} must be a device name such as 'cpu', 'cuda', 'cuda:0' or 'mps', "
-                         f"got {value!r}") from None
+_flag, _device = _checks.flag, _checks.device
 
 
 def _generator(value: Any, name: str = "generator") -> torch.Generator | None:
     """``None`` or a CPU ``torch.Generator`` (random draws happen on the CPU, then move to the device)."""
-    if value is None:
-        return None
-    if not isinstance(value, torch.Generator):
-        raise TypeError(f"{name} must be a torch.Generator or None, got {describe(value)}; "
-                        f"make one with torch.Generator().manual_seed(0)")
-    if value.device.type != "cpu":
-        raise ValueError(f"{name} must be a CPU torch.Generator, got one on {value.device}; "
-                         f"use torch.Generator() (the draws are moved to the device afterwards)")
-    return value
+    return _checks.generator(value, name, cpu=True)
 
 
 def _as_tensor(value: Any, name: str, labels: bool = False) -> Tensor:

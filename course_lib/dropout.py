@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from . import _checks
 from ._checks import describe, integer, probability, tensor
 from .device import resolve_device
 
@@ -55,16 +56,7 @@ def _check_input(x) -> Tensor:
     return tensor(x, "x", floating=True)
 
 
-def _check_flag(value, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {describe(value)}")
-    return value
-
-
-def _check_generator(generator) -> torch.Generator | None:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {describe(generator)}")
-    return generator
+_check_flag, _check_generator = _checks.flag, _checks.generator
 
 
 def dropout_mask(x: Tensor, p: float, generator: torch.Generator | None = None) -> Tensor:

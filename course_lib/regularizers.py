@@ -46,6 +46,7 @@ from typing import Iterable, Sequence
 import torch
 from torch import Tensor, nn
 
+from . import _checks
 from ._checks import describe, one_of, probability, real, tensor
 from .training import Callback, FitState
 
@@ -93,10 +94,7 @@ def _check_kind(kind, q, r) -> tuple[str, float | None, float | None]:
     return kind, None if q is None else _check_q(q), None if r is None else _check_ratio(r)
 
 
-def _check_flag(value, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {describe(value)}")
-    return value
+_check_flag = _checks.flag
 
 
 # --------------------------------------------------------------------------- which parameters
