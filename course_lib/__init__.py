@@ -10,7 +10,7 @@ from .device import get_device, seed_everything, set_deterministic, set_num_thre
 from .models import cnn, count_parameters, mlp
 from .profile import Setup, get_profile, setup_notebook
 from .source import get_source, show_source
-from .training import Callback, History, evaluate, fit, predict
+from .training import Callback, History, evaluate, fit, predict, train_epoch
 
 __version__ = "0.1.0"
 
@@ -20,5 +20,5 @@ __all__ = [
     "cnn", "count_parameters", "mlp",
     "Setup", "get_profile", "setup_notebook",
     "get_source", "show_source",
-    "Callback", "History", "evaluate", "fit", "predict",
+    "Callback", "History", "evaluate", "fit", "predict", "train_epoch",
 ]
