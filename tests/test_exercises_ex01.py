@@ -1,5 +1,7 @@
 """Each checker of notebook 01 says not-attempted, rejects wrong answers with a useful message, accepts the right one."""
 
+import copy
+
 import matplotlib
 import numpy as np
 import pytest
@@ -171,3 +173,59 @@ def test_ex3_accepts_the_right_labels_in_any_spelling(capsys):
 def test_ex3_answer_key_is_consistent():
     assert set(ex01.DIAGNOSES) == {"underfitting", "overfitting", "good fit"}
     assert np.all([len(v[0]) == len(v[1]) == len(v[2]) for v in ex01.diagnosis_curves().values()])
+
+
+# ----------------------------------------------------------------- the training loop
+def _student_loop(zero_grad=True, reshuffle=True, weighted=True, shuffle=True, in_place=True):
+    def train(model, x, y, epochs, batch_size, lr, generator):
+        net = model if in_place else copy.deepcopy(model)
+        opt = torch.optim.SGD(net.parameters(), lr=lr)
+        order = None if reshuffle else torch.randperm(len(x), generator=generator)
+        losses = []
+        for _ in range(epochs):
+            if reshuffle:
+                order = torch.randperm(len(x), generator=generator)
+            idx_all = order if shuffle else torch.arange(len(x))
+            total, means = 0.0, []
+            for start in range(0, len(x), batch_size):
+                idx = idx_all[start:start + batch_size]
+                if zero_grad:
+                    opt.zero_grad()
+                loss = nn.functional.cross_entropy(net(x[idx]), y[idx])
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(idx)
+                means.append(loss.item())
+            losses.append(total / len(x) if weighted else sum(means) / len(means))
+        return losses
+    return train
+
+
+def test_training_loop_right_answer_passes(capsys):
+    assert ex01.check_training_loop(_student_loop())
+    assert "[correct]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kwargs, hint", [
+    (dict(zero_grad=False), "zero_grad"),
+    (dict(weighted=False), "plain average of the batch means"),
+    (dict(shuffle=False), "stored order"),
+    (dict(reshuffle=False), "shuffled once"),
+    (dict(in_place=False), "final weights differ"),
+])
+def test_training_loop_typical_slips_get_their_hint(kwargs, hint, capsys):
+    assert not ex01.check_training_loop(_student_loop(**kwargs))
+    out = capsys.readouterr().out
+    assert out.startswith("[wrong]") and hint in out
+
+
+def test_training_loop_not_attempted_and_bad_returns(capsys):
+    def stub(*args):
+        raise NotImplementedError
+
+    assert ex01.check_training_loop(None).status == "not attempted"
+    assert ex01.check_training_loop(stub).status == "not attempted"
+    assert not ex01.check_training_loop(lambda *a: 0.5)
+    assert "one mean training loss per epoch" in capsys.readouterr().out
+    assert not ex01.check_training_loop(lambda *a: [1.0, 1.0, 1.0])
+    assert "epoch 1: your mean training loss is 1.00000" in capsys.readouterr().out

@@ -11,9 +11,10 @@ from torch import nn
 
 from . import NotAttempted, close, require, run_check
 from ..models import count_parameters, mlp
-from ..training import evaluate
+from ..data import DeviceLoader
+from ..training import evaluate, fit
 
-__all__ = ["check_parameter_count", "check_evaluate", "diagnosis_curves", "plot_diagnosis_curves",
+__all__ = ["check_parameter_count", "check_training_loop", "check_evaluate", "diagnosis_curves", "plot_diagnosis_curves",
            "check_diagnosis", "DIAGNOSES"]
 
 
@@ -156,8 +157,105 @@ def check_evaluate(fn, device: torch.device | str | None = None) -> bool:
                 f"loss {loss:.4f} is wrong: expected {ref['loss']:.4f}, the mean cross-entropy over all "
                 f"{len(x)} samples")
 
-    return run_check("Exercise 2 (evaluate)", check,
+    return run_check("Exercise 3 (evaluate)", check,
                      "eval mode, no gradients, and every sample counted once: that is course_lib's evaluate()")
+
+
+# --------------------------------------------------------------------------- the training loop
+def _loop_model(generator: torch.Generator) -> nn.Module:
+    return mlp(6, [16], 3, generator=generator)
+
+
+def _loop_data() -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(11)
+    x = torch.randn(107, 6, generator=g)               # 107 samples: batches of 25, 25, 25, 25 and 7
+    y = (x[:, :3].argmax(1) + (x[:, 3] > 1).long()) % 3
+    return x, y
+
+
+def _variant_losses(x, y, epochs, batch_size, lr, seed, *, zero_grad=True, shuffle=True, weight=True,
+                    reshuffle=True) -> list[float]:
+    """The lecture's loop with one detail changed, to recognise a student's slip by its loss curve."""
+    model = _loop_model(torch.Generator().manual_seed(seed))
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(seed)
+    order = None if reshuffle else torch.randperm(len(x), generator=g)  # drawn once, for that slip
+    out = []
+    for _ in range(epochs):
+        if shuffle and reshuffle:
+            order = torch.randperm(len(x), generator=g)
+        idx_all = order if shuffle else torch.arange(len(x))
+        total, means = 0.0, []
+        for start in range(0, len(x), batch_size):
+            idx = idx_all[start:start + batch_size]
+            if zero_grad:
+                opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+            means.append(loss.item())
+        out.append(total / len(x) if weight else sum(means) / len(means))
+    return out
+
+
+def check_training_loop(fn) -> bool:
+    """``fn(model, x, y, epochs, batch_size, lr, generator)``: the mini-batch SGD loop; returns the epoch losses.
+
+    Checked against ``course_lib``'s ``fit`` on the same model, data and generator: the list of
+    per-epoch mean training losses and the final weights must agree.
+    """
+    def check() -> None:
+        if fn is None:
+            raise NotAttempted
+        require(callable(fn), f"give a function fn(model, x, y, epochs, batch_size, lr, generator), "
+                              f"got {type(fn).__name__}")
+        x, y = _loop_data()
+        epochs, batch_size, lr, seed = 3, 25, 0.5, 4
+        model = _loop_model(torch.Generator().manual_seed(seed))
+        losses = fn(model, x, y, epochs, batch_size, lr, torch.Generator().manual_seed(seed))
+        if losses is None:
+            raise NotAttempted
+        require(isinstance(losses, (list, tuple)) and len(losses) == epochs,
+                f"return a list with one mean training loss per epoch ({epochs} numbers), got "
+                f"{type(losses).__name__}" + (f" of length {len(losses)}" if hasattr(losses, "__len__") else ""))
+        losses = [_as_float(v, "each loss") for v in losses]
+        ref_model = _loop_model(torch.Generator().manual_seed(seed))
+        history = fit(ref_model, (x, y), epochs=epochs, batch_size=batch_size, lr=lr,
+                      generator=torch.Generator().manual_seed(seed), progress=False)
+        expected = history.train_loss
+        variants = {
+            "zero_grad": ("the gradients were never reset: call optimizer.zero_grad() before each backward(), "
+                          "otherwise every step adds the gradients of all earlier batches", dict(zero_grad=False)),
+            "weight": ("each epoch's loss is the plain average of the batch means, so the small last batch "
+                       f"({len(x) % batch_size} samples) counts as much as a full one: add loss.item() * len(yb) "
+                       "and divide by the number of samples", dict(weight=False)),
+            "shuffle": ("the batches are taken in the stored order: shuffle at the start of every epoch with "
+                        "order = torch.randperm(len(x), generator=generator)", dict(shuffle=False)),
+            "reshuffle": ("the data is shuffled once, not at the start of every epoch: draw a new "
+                          "torch.randperm(len(x), generator=generator) inside the epoch loop",
+                          dict(reshuffle=False)),
+        }
+        ok = all(close(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(losses, expected))
+        if not ok:
+            for message, kwargs in variants.values():
+                other = _variant_losses(x, y, epochs, batch_size, lr, seed, **kwargs)
+                if all(close(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(losses, other)):
+                    require(False, message)
+            first = next(i for i, (a, b) in enumerate(zip(losses, expected))
+                         if not close(a, b, rtol=1e-4, atol=1e-6))
+            require(False, f"epoch {first + 1}: your mean training loss is {losses[first]:.5f}, fit gives "
+                           f"{expected[first]:.5f}. Check: shuffle with torch.randperm(len(x), generator=generator) "
+                           f"once per epoch, batches x[idx[i:i + batch_size]], SGD(model.parameters(), lr=lr), "
+                           f"zero_grad → forward → cross-entropy → backward → step, and the loss of each batch "
+                           f"weighted by its size")
+        for (name, p), q in zip(model.named_parameters(), ref_model.parameters()):
+            require(torch.allclose(p.detach(), q.detach(), atol=1e-5),
+                    f"the losses agree but the final weights differ ({name}): update the model you were given, "
+                    f"in place, with torch.optim.SGD(model.parameters(), lr=lr)")
+
+    return run_check("Exercise 2 (training loop)", check, "the same loss curve and the same weights as fit(): "
+                     "this loop is train_epoch, once per epoch")
 
 
 # --------------------------------------------------------------------------- exercise 3
@@ -227,5 +325,5 @@ def check_diagnosis(answer) -> bool:
             right = _ANSWERS[key]
             require(label == right, f"model {key} is not {label}. Hint: {_HINT[right]}")
 
-    return run_check("Exercise 3 (diagnosis)", check,
+    return run_check("Exercise 4 (diagnosis)", check,
                      "A overfits (large gap), B fits well (low and close), C underfits (high and close)")
