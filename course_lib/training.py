@@ -228,49 +228,50 @@ class Accumulator:
         loss = Σ_b ℓ_b n_b / Σ_b n_b            (the mean loss per sample)
         acc  = Σ_b #{i : argmax_c f(x_i)_c = y_i} / Σ_b n_b    (integer labels only, else nan)
 
-    Used by both :func:`train_epoch` and :func:`evaluate`. It also remembers the first batch
-    whose loss was NaN or infinite (``first_nonfinite``); a pass with one reports ``nan`` for
-    both numbers, never a figure computed from non-finite values.
+    Used by both :func:`train_epoch` and :func:`evaluate`. The batch losses are kept (as 0-dim
+    tensors, summed once at the end), so ``first_nonfinite`` can tell which batch first had a NaN
+    or infinite loss; a pass with one reports ``nan`` for both numbers, never a figure computed
+    from non-finite values.
     """
 
     def __init__(self) -> None:
-        self.loss_sum: Tensor | None = None
+        self.losses: list[Tensor] = []    # ℓ_b, detached
+        self.sizes: list[int] = []        # n_b
         self.correct: Tensor | None = None
-        self.bad_batch: Tensor | None = None  # index of the first non-finite loss, −1 while none
-        self.count = 0
-        self.batches = 0
         self.classification = True
 
     def add(self, loss: Tensor, output: Tensor, y: Tensor) -> None:
         """Add one batch: its mean ``loss`` (a 0-dim tensor), the model's ``output`` and the targets ``y``."""
-        loss = loss.detach()
-        if self.loss_sum is None:
-            self.loss_sum = torch.zeros((), device=loss.device)
-            self.correct = torch.zeros((), device=loss.device, dtype=torch.long)
-            self.bad_batch = torch.full((), -1, device=loss.device, dtype=torch.long)
+        if not self.losses:
             self.classification = not torch.is_floating_point(y) and output.ndim == 2
-        n = y.shape[0]
-        self.loss_sum += loss * n
+            self.correct = torch.zeros((), device=output.device, dtype=torch.long)
+        self.losses.append(loss.detach())
+        self.sizes.append(y.shape[0])
         if self.classification:
             self.correct += (output.detach().argmax(dim=1) == y).sum()
-        new_bad = ~torch.isfinite(loss) & (self.bad_batch < 0)
-        self.bad_batch = torch.where(new_bad, self.batches, self.bad_batch)
-        self.count += n
-        self.batches += 1
+
+    @property
+    def batches(self) -> int:
+        return len(self.losses)
+
+    @property
+    def count(self) -> int:
+        return sum(self.sizes)
 
     @property
     def first_nonfinite(self) -> int | None:
         """0-based index of the first batch whose loss was NaN or infinite, or None."""
-        if self.bad_batch is None:
+        if not self.losses:
             return None
-        index = int(self.bad_batch)
-        return None if index < 0 else index
+        bad = (~torch.isfinite(torch.stack(self.losses))).nonzero()
+        return int(bad[0]) if len(bad) else None
 
     def result(self) -> dict[str, float]:
         """``{"loss": mean loss, "acc": accuracy}`` of the pass (``nan`` where undefined)."""
-        if self.count == 0:
+        if not self.losses:
             raise ValueError("no batches were seen (0 samples)")
-        loss = self.loss_sum.item() / self.count
+        sizes = torch.tensor(self.sizes, device=self.losses[0].device, dtype=self.losses[0].dtype)
+        loss = (torch.stack(self.losses) * sizes).sum().item() / self.count
         if not math.isfinite(loss):
             return {"loss": math.nan, "acc": math.nan}
         return {"loss": loss, "acc": self.correct.item() / self.count if self.classification else math.nan}
@@ -634,11 +635,11 @@ def fit(model: nn.Module, train, val=None, *, epochs: int = 10, optimizer=None, 
                              f"{state.step + 1}); pass drop_last=True to fit, or make the batches larger") from exc
         if totals.batches == 0:
             raise ValueError("training data produced no batches")
-        bad = totals.first_nonfinite
-        if bad is not None:
-            _diverged(history, state.epoch, first_step + bad + 1, lr_now)
+        epoch_m = totals.result()
+        if math.isnan(epoch_m["loss"]):  # a NaN or infinite batch loss: stop, and say where
+            _diverged(history, state.epoch, first_step + totals.first_nonfinite + 1, lr_now)
             break
-        train_m = evaluate(model, train_batches, loss_fn, device=dev) if eval_train else totals.result()
+        train_m = evaluate(model, train_batches, loss_fn, device=dev) if eval_train else epoch_m
         val_m = evaluate(model, val, loss_fn, device=dev) if val is not None else None
         history.record(state.epoch, train_m, val_m, lr=lr_now, seconds=time.perf_counter() - start)
         state.logs = {name: getattr(history, name)[-1] for name in History.METRICS}
