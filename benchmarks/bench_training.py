@@ -9,7 +9,15 @@
    pipeline (per-sample ``__getitem__`` with a transform, collation), one epoch over a
    60,000-sample MNIST-size set. Reported as speed-up (goal >= 10x).
 
-Usage: python benchmarks/bench_training.py [--repeats 5] [--device cpu]
+**Spread.** On a shared or busy machine one run can be several percent off the next. The runs
+are therefore interleaved (fit, plain, bare, fit, plain, bare, ...; DataLoader, DeviceLoader,
+...), so that a change in load hits neighbours alike; each repetition gives its own ratio, and
+every ratio is printed as min – median – max over the repetitions. The goal applies to the
+median; a regression moves the whole range, noise widens it.
+
+Usage: python benchmarks/bench_training.py [--repeats 7] [--loader-repeats 3] [--device cpu] [--threads 1]
+On a CPU that other jobs share, PyTorch's threads fight them for the cores and the loops can
+run ten times slower, erratically; ``--threads 1`` keeps the comparison meaningful there.
 The MNIST-size set is written as IDX files to a temporary folder and read with
 ``torchvision.datasets.MNIST``, so the reference is the pipeline students usually write.
 """
@@ -38,17 +46,33 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def _time(fn, device, repeats: int, warmup: bool = True) -> float:
-    if warmup:
+def _time_once(fn, device) -> float:
+    _sync(device)
+    start = time.perf_counter()
+    fn()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def _interleaved(runs: dict, device, repeats: int) -> dict[str, list[float]]:
+    """Run every function once (warm-up), then ``repeats`` rounds of one run each, in turn."""
+    for fn in runs.values():
         fn()
-    times = []
+    times = {name: [] for name in runs}
     for _ in range(repeats):
-        _sync(device)
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in runs.items():
+            times[name].append(_time_once(fn, device))
+    return times
+
+
+def spread(values) -> tuple[float, float, float]:
+    """(min, median, max)."""
+    return min(values), statistics.median(values), max(values)
+
+
+def _fmt(values, spec: str = ".3f", unit: str = "") -> str:
+    lo, mid, hi = spread(values)
+    return f"{lo:{spec}}{unit} – {mid:{spec}}{unit} – {hi:{spec}}{unit}"
 
 
 def bench_fit(device: torch.device, repeats: int, epochs: int = 3, batch_size: int = 64) -> dict:
@@ -88,18 +112,14 @@ def bench_fit(device: torch.device, repeats: int, epochs: int = 3, batch_size: i
         model.load_state_dict(init)
         fit(model, data.train, epochs=epochs, lr=0.05, batch_size=batch_size, seed=0, progress=False)
 
-    # interleave the three so that a change in machine load hits all of them alike
-    times = {"plain": [], "bare": [], "fit": []}
-    runs = {"plain": plain, "bare": lambda: plain(record=False), "fit": course}
-    for fn in runs.values():
-        fn()  # warm-up
-    for _ in range(repeats):
-        for name, fn in runs.items():
-            times[name].append(_time(fn, device, 1, warmup=False))
-    t_plain, t_bare, t_fit = (statistics.median(times[k]) for k in ("plain", "bare", "fit"))
+    # interleaved (fit, plain, bare, fit, ...): a change in machine load hits neighbours alike,
+    # and each round gives its own ratio
+    times = _interleaved({"fit": course, "plain": plain, "bare": lambda: plain(record=False)}, device, repeats)
     samples = epochs * len(x)
-    return {"plain_samples_per_s": samples / t_plain, "fit_samples_per_s": samples / t_fit,
-            "bare_samples_per_s": samples / t_bare, "ratio": t_plain / t_fit, "bare_ratio": t_bare / t_fit}
+    ratio = [p / f for p, f in zip(times["plain"], times["fit"])]
+    bare_ratio = [b / f for b, f in zip(times["bare"], times["fit"])]
+    return {"repeats": repeats, "ratio": ratio, "bare_ratio": bare_ratio,
+            **{f"{k}_samples_per_s": [samples / t for t in v] for k, v in times.items()}}
 
 
 def _write_idx(path: Path, array: np.ndarray) -> None:
@@ -110,6 +130,7 @@ def _write_idx(path: Path, array: np.ndarray) -> None:
 
 
 def bench_batching(device: torch.device, repeats: int, batch_size: int = 128, n: int = 60_000) -> dict:
+    """One epoch through each pipeline, ``repeats`` interleaved pairs after a warm-up."""
     import torchvision.datasets as tvd
     from torchvision.transforms import v2
 
@@ -137,26 +158,37 @@ def bench_batching(device: torch.device, repeats: int, batch_size: int = 128, n:
             for xb, yb in device_loader:
                 pass
 
-        t_ref = _time(epoch_dataloader, device, max(1, repeats // 2))
-        t_dev = _time(epoch_device, device, repeats)
-    return {"dataloader_s": t_ref, "device_loader_s": t_dev, "speedup": t_ref / t_dev}
+        times = _interleaved({"dataloader": epoch_dataloader, "device_loader": epoch_device}, device, repeats)
+    speedup = [r / d for r, d in zip(times["dataloader"], times["device_loader"])]
+    return {"repeats": repeats, "dataloader_s": times["dataloader"], "device_loader_s": times["device_loader"],
+            "speedup": speedup}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds of fit / plain / bare")
+    parser.add_argument("--loader-repeats", type=int, default=3,
+                        help="interleaved DataLoader / DeviceLoader epochs (a DataLoader epoch takes seconds)")
     parser.add_argument("--device", default=None)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="PyTorch CPU threads (default: PyTorch's own); 1 on a machine shared with other jobs")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = get_device(args.device)
-    print(f"device={device}  torch={torch.__version__}  threads={torch.get_num_threads()}")
+    print(f"device={device}  torch={torch.__version__}  threads={torch.get_num_threads()}  "
+          f"(each figure: min – median – max over the repetitions)")
     f = bench_fit(device, args.repeats)
-    print(f"fit vs plain loop (MNIST-1D, MLP 40-256-256-10, batch 64): plain {f['plain_samples_per_s']:,.0f} "
-          f"samples/s, fit {f['fit_samples_per_s']:,.0f} samples/s, ratio {f['ratio']:.3f} (goal >= 0.95); "
-          f"against a bare loop that records nothing ({f['bare_samples_per_s']:,.0f} samples/s) {f['bare_ratio']:.3f}")
-    b = bench_batching(device, args.repeats)
-    print(f"one epoch of 60,000 MNIST-size samples, batch 128: torchvision Dataset + DataLoader "
-          f"{b['dataloader_s']:.3f} s, DeviceLoader {b['device_loader_s'] * 1000:.1f} ms, "
-          f"speed-up {b['speedup']:.0f}x (goal >= 10x)")
+    print(f"fit vs plain loop (MNIST-1D, MLP 40-256-256-10, batch 64, 3 epochs), {f['repeats']} interleaved rounds:")
+    print(f"  samples/s   fit {_fmt(f['fit_samples_per_s'], ',.0f')} | plain {_fmt(f['plain_samples_per_s'], ',.0f')}"
+          f" | bare {_fmt(f['bare_samples_per_s'], ',.0f')}")
+    print(f"  ratio fit / plain loop   {_fmt(f['ratio'])}   (goal: median >= 0.95)")
+    print(f"  ratio fit / bare loop    {_fmt(f['bare_ratio'])}   (for reference: the bare loop records nothing)")
+    b = bench_batching(device, args.loader_repeats)
+    print(f"one epoch of 60,000 MNIST-size samples, batch 128, {b['repeats']} interleaved pairs:")
+    print(f"  torchvision Dataset + DataLoader {_fmt(b['dataloader_s'], '.2f', ' s')} | "
+          f"DeviceLoader {_fmt([t * 1000 for t in b['device_loader_s']], '.0f', ' ms')}")
+    print(f"  speed-up                 {_fmt(b['speedup'], '.0f', 'x')}   (goal: median >= 10x)")
     return 0
 
 

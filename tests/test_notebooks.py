@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
-SOURCES = sorted((NB_DIR / "src").glob("[0-9][0-9]_*.py"))
+SRC_DIR = NB_DIR / "src"
+SOURCES = sorted(SRC_DIR.glob("[0-9][0-9]_*.py"))
 
 spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "tools" / "build_notebooks.py")
 build = importlib.util.module_from_spec(spec)
@@ -75,13 +77,72 @@ def test_notebook_is_in_the_readme_course_map(path):
 
 
 def test_source_parser_rejects_malformed_sources():
-    with pytest.raises(ValueError, match="cell metadata must be JSON"):
+    # jupytext reads these without complaint; the build refuses them with the line at fault
+    with pytest.raises(ValueError, match=r"line 1: cell metadata must be JSON"):
         build.parse_source("# %% {tags: x}\nprint(1)\n")
-    with pytest.raises(ValueError, match="text before the first"):
+    with pytest.raises(ValueError, match=r"line 3: cell metadata must be JSON"):
+        build.parse_source('# %%\nx = 1\n# %% {"tags": ["solution"], oops\nprint(1)\n')
+    with pytest.raises(ValueError, match="line 1: text before the first"):
         build.parse_source("print(1)\n# %%\n")
-    with pytest.raises(ValueError, match="markdown lines must start with"):
-        build.parse_source("# %% [markdown]\nnot a comment\n")
-    cells = build.parse_source("# %% [markdown]\n# ## Part 1\n# text\n\n# %% {\"tags\": [\"solution\"]}\nx = 1\n")
+    with pytest.raises(ValueError, match="line 3: markdown lines must start with"):
+        build.parse_source("# %% [markdown]\n# fine\nnot a comment\n")
+    with pytest.raises(ValueError, match="jupytext cannot read it"):  # a YAML header that does not validate
+        build.parse_source("# ---\n# jupyter:\n#   kernelspec:\n#     name: python3\n# ---\n# %%\nx = 1\n")
+
+
+def test_source_parser_reads_the_percent_format_with_jupytext():
+    cells = build.parse_source("# %% [markdown]\n# ## Part 1\n# text\n\n# %% {\"tags\": [\"solution\"]}\n"
+                               "def f():\n    return 1\n\n\n# %%\nf()\n")
     nb = build.to_notebook(cells)
+    assert [c.id for c in nb.cells] == ["cell-000", "cell-001", "cell-002"]
     assert nb.cells[0].source == "## Part 1\ntext" and nb.cells[0].metadata["slideshow"]["slide_type"] == "slide"
     assert nb.cells[1].metadata["jupyter"]["source_hidden"] is True
+    # jupytext's round-trip bookkeeping (two blank lines after the def) stays out of the notebook
+    assert nb.cells[1].metadata == {"tags": ["solution"], "slideshow": {"slide_type": "skip"},
+                                    "jupyter": {"source_hidden": True}}
+    # jupytext's key=value metadata and a YAML header (as jupytext may write them) are read too
+    cells = build.parse_source('# ---\n# jupyter:\n#   jupytext:\n#     formats: py:percent\n# ---\n\n'
+                               '# %% tags=["exercise"]\nx = 1\n\n# %% [markdown] {"slideshow": {"slide_type": "-"}}\n'
+                               "# ## Not a new slide\n")
+    nb = build.to_notebook(cells)
+    assert nb.cells[0].metadata["tags"] == ["exercise"]
+    assert nb.cells[1].metadata["slideshow"]["slide_type"] == "-", "metadata in the source wins"
+
+
+@pytest.mark.parametrize("src", [*SOURCES, SRC_DIR / "_template.py"], ids=lambda p: p.stem)
+def test_source_opens_in_jupyterlab_and_saves_back_unchanged(src, tmp_path):
+    """What JupyterLab does through jupytext: open the .py as a notebook, work in it, save it."""
+    from jupytext import TextFileContentsManager
+
+    text = src.read_text()
+    (tmp_path / "src").mkdir()
+    shutil.copy(SRC_DIR / "jupytext.toml", tmp_path / "src")
+    (tmp_path / "src" / src.name).write_text(text)
+    cm = TextFileContentsManager(root_dir=str(tmp_path))
+    model = cm.get(f"src/{src.name}")
+    assert model["type"] == "notebook"
+    nb = model["content"]
+    assert [(c.cell_type, c.source) for c in nb.cells] == [(c["type"], c["source"]) for c in build.parse_source(text)]
+    for cell in nb.cells:  # state that JupyterLab records while one works
+        cell.metadata["jupyter"] = {"source_hidden": True}
+        cell.metadata["collapsed"] = False
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    cm.save({"type": "notebook", "content": nb}, f"src/{src.name}")
+    assert (tmp_path / "src" / src.name).read_text() == text, "saving from JupyterLab would rewrite the source"
+
+
+def test_check_detects_drift_without_executing(tmp_path, monkeypatch):
+    src_dir = tmp_path / "src"
+    src_dir.mkdir()
+    source = src_dir / "01_demo.py"
+    source.write_text("# %% [markdown]\n# # Demo\n\n# %%\nx = 1\n")
+    monkeypatch.setattr(build, "NB_DIR", tmp_path)
+    monkeypatch.setattr(build, "SRC_DIR", src_dir)
+    monkeypatch.setattr(build, "execute", lambda nb: pytest.fail("--check must not execute"))
+    assert build.main(["--check"]) == 1, "a missing .ipynb is drift"
+    assert build.main(["--no-execute"]) == 0
+    assert build.main(["--check"]) == 0
+    source.write_text("# %% [markdown]\n# # Demo\n\n# %% {\"tags\": [\"solution\"]}\nx = 1\n")
+    assert build.main(["--check"]) == 1, "changed metadata is drift"
+    source.write_text("# %% [markdown]\n# # Demo\nnot commented\n")
+    assert build.main(["--check"]) == 1, "a malformed source fails the check"

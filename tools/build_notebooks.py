@@ -1,22 +1,32 @@
 """Build the notebooks from their plain-text sources and execute them.
 
-Sources live in ``notebooks/src/NN_topic.py`` in the "percent" format (readable diffs, easy
-review); the executed ``notebooks/NN_topic.ipynb`` is what students open and what nbval
-runs. Cell markers::
+Sources live in ``notebooks/src/NN_topic.py`` in jupytext's "percent" format (readable diffs,
+easy review; JupyterLab opens them as notebooks through jupytext, with the settings in
+``notebooks/src/jupytext.toml``). The executed ``notebooks/NN_topic.ipynb`` is what students
+open and what nbval runs. Cell markers::
 
     # %% [markdown]                 a markdown cell; its lines start with "# "
     # %%                            a code cell
-    # %% {"tags": ["solution"]}     optional JSON metadata after the marker
+    # %% {"tags": ["solution"]}     optional metadata after the marker: JSON, or
+                                    jupytext's key=value form # %% tags=["solution"]
+
+``jupytext.reads(text, fmt="py:percent")`` splits a source into cells; this script adds the
+checks the course relies on (no text before the first marker, markdown lines commented,
+metadata that parses) and jupytext's own round-trip bookkeeping (``lines_to_next_cell`` and
+the like) stays out of the notebooks. Like jupytext, a commented magic in a code cell
+(``# %time ...``) becomes a magic (``%time ...``).
 
 Slide metadata is added automatically: a markdown cell whose first line is a ``#`` or
 ``##`` heading starts a slide, ``###`` a sub-slide; solution cells are hidden (collapsed
-in JupyterLab, skipped in slides). Metadata written in the source wins.
+in JupyterLab, skipped in slides). Metadata written in the source wins. Cell ids are
+``cell-000``, ``cell-001``, ... in source order.
 
 Usage::
 
     python tools/build_notebooks.py              # build + execute every notebook
     python tools/build_notebooks.py 01 03        # only notebooks whose name starts with these
     python tools/build_notebooks.py --check      # fail if an .ipynb differs from its source
+                                                 # (compares cells only: nothing is executed)
 """
 
 from __future__ import annotations
@@ -24,52 +34,71 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"
 SRC_DIR = NB_DIR / "src"
-MARKER = "# %%"
+FORMAT = "py:percent"
+
+# a cell marker as jupytext's percent reader sees it: "# %%", "#%%", "# %% [markdown] ..."
+_MARKER = re.compile(r"^\s*#\s*%%%*(?:\s(.*))?$")
+_MARKDOWN = re.compile(r"\[(markdown|md)\]")
+# metadata that jupytext keeps only to write the text back unchanged (blank lines between
+# cells, the spelling of the marker): not part of the notebook
+_JUPYTEXT_BOOKKEEPING = {"skipline", "noskipline", "cell_marker", "lines_to_next_cell",
+                         "lines_to_end_of_cell_marker", "region_name"}
+
+
+def _check_lines(text: str) -> None:
+    """The checks jupytext leaves to us: every line belongs to a cell, markdown is commented."""
+    lines = text.splitlines()
+    start = 0
+    if lines and lines[0].rstrip() == "# ---":  # a jupytext YAML header is notebook metadata
+        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "# ---"), None)
+        start = 0 if end is None else end + 1
+    kind = None
+    for lineno, line in enumerate(lines[start:], start + 1):
+        marker = _MARKER.match(line)
+        if marker:
+            options = (marker.group(1) or "").split("{", 1)[0]  # "[markdown]", "Title [md]", ...
+            kind = "markdown" if _MARKDOWN.search(options) else "other"
+        elif kind is None:
+            if line.strip():
+                raise ValueError(f"line {lineno}: text before the first '# %%' cell marker: {line!r}")
+        elif kind == "markdown" and line.strip() and not line.lstrip().startswith("#"):
+            raise ValueError(f"line {lineno}: markdown lines must start with '# ' (is a '# %%' "
+                             f"marker missing before this code?): {line!r}")
+
+
+def _marker_line(text: str, fragment: str) -> str:
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if _MARKER.match(line) and fragment in line:
+            return f"line {lineno}"
+    return "a cell marker"
 
 
 def parse_source(text: str) -> list[dict]:
     """Split a percent-format source into cells: dicts with type, source and metadata."""
-    cells: list[dict] = []
-    current: dict | None = None
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if line.startswith(MARKER):
-            rest = line[len(MARKER):].strip()
-            kind = "code"
-            if rest.startswith("[markdown]"):
-                kind, rest = "markdown", rest[len("[markdown]"):].strip()
-            try:
-                meta = json.loads(rest) if rest else {}
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"line {lineno}: cell metadata must be JSON, got {rest!r} ({exc})") from None
-            current = {"type": kind, "lines": [], "metadata": meta}
-            cells.append(current)
-        elif current is None:
-            if line.strip():
-                raise ValueError(f"line {lineno}: text before the first '# %%' cell marker")
-        else:
-            current["lines"].append(line)
+    _check_lines(text)
+    try:
+        nb = jupytext.reads(text, fmt=FORMAT)
+    except Exception as exc:  # e.g. a YAML header that does not parse or validate
+        raise ValueError(f"jupytext cannot read it as {FORMAT}: {type(exc).__name__}: {exc}") from exc
     out = []
-    for cell in cells:
-        lines = cell["lines"]
-        while lines and not lines[-1].strip():
-            lines.pop()
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        if cell["type"] == "markdown":
-            bad = [ln for ln in lines if ln and not ln.startswith("#")]
-            if bad:
-                raise ValueError(f"markdown lines must start with '# ': {bad[0]!r}")
-            lines = [ln[2:] if ln.startswith("# ") else ln[1:] for ln in lines]
-        out.append({"type": cell["type"], "source": "\n".join(lines), "metadata": cell["metadata"]})
+    for cell in nb.cells:
+        meta = {k: v for k, v in cell.metadata.items() if k not in _JUPYTEXT_BOOKKEEPING}
+        if "incorrectly_encoded_metadata" in meta:  # jupytext's way of saying it could not parse it
+            bad = meta["incorrectly_encoded_metadata"]
+            raise ValueError(f"{_marker_line(text, bad)}: cell metadata must be JSON (or key=value), "
+                             f"got {bad!r}; e.g. # %% {{\"tags\": [\"solution\"]}}")
+        out.append({"type": cell.cell_type, "source": cell.source, "metadata": meta})
     return out
 
 
@@ -94,13 +123,14 @@ def to_notebook(cells: list[dict]) -> nbformat.NotebookNode:
     }
     for i, cell in enumerate(cells):
         meta = {**_default_metadata(cell), **cell["metadata"]}
-        make = nbformat.v4.new_markdown_cell if cell["type"] == "markdown" else nbformat.v4.new_code_cell
+        make = {"markdown": nbformat.v4.new_markdown_cell, "raw": nbformat.v4.new_raw_cell}.get(
+            cell["type"], nbformat.v4.new_code_cell)
         nb.cells.append(make(cell["source"], metadata=meta, id=f"cell-{i:03d}"))
     return nb
 
 
 def _strip(nb: nbformat.NotebookNode) -> list[tuple]:
-    return [(c.cell_type, c.source, json.dumps(c.metadata, sort_keys=True)) for c in nb.cells]
+    return [(c.get("id"), c.cell_type, c.source, json.dumps(c.metadata, sort_keys=True)) for c in nb.cells]
 
 
 def execute(nb: nbformat.NotebookNode, timeout: int = 600) -> nbformat.NotebookNode:
@@ -130,7 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for src in sources:
         target = NB_DIR / f"{src.stem}.ipynb"
-        nb = to_notebook(parse_source(src.read_text()))
+        try:
+            nb = to_notebook(parse_source(src.read_text()))
+        except ValueError as exc:
+            print(f"{src.relative_to(ROOT) if src.is_relative_to(ROOT) else src}: {exc}", file=sys.stderr)
+            failed.append(target.name)
+            continue
         if args.check:
             if not target.exists() or _strip(nbformat.read(target, as_version=4)) != _strip(nb):
                 failed.append(target.name)
@@ -141,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         nbformat.write(nb, target)
         print(f"{target.name}: built in {time.perf_counter() - start:.1f} s")
     if failed:
-        print("out of date with notebooks/src (run `make notebooks`): " + ", ".join(failed), file=sys.stderr)
+        what = "out of date with notebooks/src (run `make notebooks`)" if args.check else "not built"
+        print(f"{what}: " + ", ".join(failed), file=sys.stderr)
         return 1
     return 0
 
