@@ -37,7 +37,8 @@ notebooks: venv
 	$(PY) tools/build_notebooks.py
 
 slides: venv
-	$(VENV)/bin/jupyter nbconvert --to slides --output-dir slides notebooks/*.ipynb
+	$(VENV)/bin/jupyter nbconvert --to slides --output-dir slides --TagRemovePreprocessor.enabled=True \
+	  --TagRemovePreprocessor.remove_input_tags=plot notebooks/*.ipynb
 
 bench: venv
 	$(PY) benchmarks/bench_training.py

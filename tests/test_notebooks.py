@@ -67,6 +67,8 @@ def test_exercises_have_attempt_check_and_hidden_solution(path):
     for sol in solutions:
         assert sol["metadata"]["jupyter"]["source_hidden"] is True
         assert sol["metadata"]["slideshow"]["slide_type"] == "skip"
+        assert sol["metadata"]["jupyter"]["outputs_hidden"] is True, "a collapsed solution hides its output too"
+        assert _src(sol).startswith("# Solution: expand to see\n"), "a solution's first visible line gives nothing away"
         assert "assert " in _src(sol) and "check" in _src(sol), "a solution asserts that its checker passes"
         assert any("[correct]" in "".join(o.get("text", "")) for o in sol["outputs"]), "solution output shows [correct]"
 
@@ -99,7 +101,7 @@ def test_source_parser_reads_the_percent_format_with_jupytext():
     assert nb.cells[1].metadata["jupyter"]["source_hidden"] is True
     # jupytext's round-trip bookkeeping (two blank lines after the def) stays out of the notebook
     assert nb.cells[1].metadata == {"tags": ["solution"], "slideshow": {"slide_type": "skip"},
-                                    "jupyter": {"source_hidden": True}}
+                                    "jupyter": {"source_hidden": True, "outputs_hidden": True}}
     # jupytext's key=value metadata and a YAML header (as jupytext may write them) are read too
     cells = build.parse_source('# ---\n# jupyter:\n#   jupytext:\n#     formats: py:percent\n# ---\n\n'
                                '# %% tags=["exercise"]\nx = 1\n\n# %% [markdown] {"slideshow": {"slide_type": "-"}}\n'
@@ -146,3 +148,68 @@ def test_check_detects_drift_without_executing(tmp_path, monkeypatch):
     assert build.main(["--check"]) == 1, "changed metadata is drift"
     source.write_text("# %% [markdown]\n# # Demo\nnot commented\n")
     assert build.main(["--check"]) == 1, "a malformed source fails the check"
+
+
+def test_plot_and_listing_tags():
+    cells = build.parse_source('# %% {"tags": ["plot"]}\nplt.plot([1])\n\n# %% {"tags": ["listing"]}\nshow_source(f)\n')
+    nb = build.to_notebook(cells)
+    assert nb.cells[0].metadata["jupyter"] == {"source_hidden": True}
+    assert nb.cells[0].metadata["slideshow"]["slide_type"] == "-"
+    assert nb.cells[1].metadata["slideshow"]["slide_type"] == "notes"
+
+
+def _slides(cells: list[dict]) -> list[list[dict]]:
+    """The cells of each slide or sub-slide as presented: skipped cells and speaker notes left out."""
+    slides: list[list[dict]] = []
+    for cell in cells:
+        kind = cell["metadata"].get("slideshow", {}).get("slide_type", "-")
+        if kind in ("skip", "notes"):
+            continue
+        if kind in ("slide", "subslide") or not slides:
+            slides.append([])
+        slides[-1].append(cell)
+    return slides
+
+
+def _visible_lines(cell: dict) -> int:
+    """Lines of code and printed output a slide shows for a code cell (collapsed code counts as none)."""
+    if cell["cell_type"] != "code":
+        return 0
+    hidden = cell["metadata"].get("jupyter", {}).get("source_hidden", False)
+    lines = 0 if hidden else len(_src(cell).splitlines())
+    for out in cell.get("outputs", []):
+        if out["output_type"] == "stream":
+            lines += len("".join(out["text"]).splitlines())
+        elif "text/plain" in out.get("data", {}) and "image/png" not in out["data"]:
+            lines += len("".join(out["data"]["text/plain"]).splitlines())
+    return lines
+
+
+MAX_SLIDE_LINES = 30
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_slides_fit_a_projector(path):
+    """At most one figure per slide, and a bound on the lines of code and output a slide shows."""
+    for slide in _slides(_cells(path)):
+        title = next((_src(c).splitlines()[0] for c in slide if c["cell_type"] == "markdown"), "(untitled)")
+        figures = sum(1 for c in slide if c["cell_type"] == "code" for o in c.get("outputs", [])
+                      if "image/png" in o.get("data", {}) or "image/jpeg" in o.get("data", {}))
+        assert figures <= 1, f"slide {title!r} shows {figures} figures: give each figure its own (sub-)slide"
+        lines = sum(_visible_lines(c) for c in slide)
+        assert lines <= MAX_SLIDE_LINES, (f"slide {title!r} shows {lines} lines of code and output (at most "
+                                          f"{MAX_SLIDE_LINES}): tag plotting cells 'plot', listings 'listing', or split it")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_check_cells_show_only_the_verdict_and_outputs_stay_small(path):
+    for cell in _cells(path):
+        if cell["cell_type"] != "code":
+            continue
+        if ".check_" in _src(cell):
+            results = [o for o in cell["outputs"] if o["output_type"] == "execute_result"]
+            assert not results, f"a check cell shows an extra value: {results[0]['data'].get('text/plain')}"
+        for out in cell["outputs"]:
+            text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
+            assert len(text) < 20_000, f"an output of {len(text):,} characters: {text[:60]!r}"
+            assert "\\xff\\xd8" not in text, "raw JPEG bytes stored as text"

@@ -18,7 +18,8 @@ the like) stays out of the notebooks. Like jupytext, a commented magic in a code
 
 Slide metadata is added automatically: a markdown cell whose first line is a ``#`` or
 ``##`` heading starts a slide, ``###`` a sub-slide; solution cells are hidden (collapsed
-in JupyterLab, skipped in slides). Metadata written in the source wins. Cell ids are
+in JupyterLab, skipped in slides; ``plot`` cells show their figure with the code collapsed;
+``listing`` cells stay out of the slides). Metadata written in the source wins. Cell ids are
 ``cell-000``, ``cell-001``, ... in source order.
 
 Usage::
@@ -103,9 +104,19 @@ def parse_source(text: str) -> list[dict]:
 
 
 def _default_metadata(cell: dict) -> dict:
+    """Slide and display metadata from a cell's tags and heading (metadata written in the source wins).
+
+    ``solution``: code and outputs collapsed in JupyterLab, skipped in slides. ``plot``: the code
+    is collapsed (the figure shows) in JupyterLab and in live slides, and removed from exported
+    slides. ``listing`` (long code listings such as ``show_source``): in the notebook, not on slides.
+    """
     tags = cell["metadata"].get("tags", [])
     if "solution" in tags:
-        return {"slideshow": {"slide_type": "skip"}, "jupyter": {"source_hidden": True}}
+        return {"slideshow": {"slide_type": "skip"}, "jupyter": {"source_hidden": True, "outputs_hidden": True}}
+    if "listing" in tags:
+        return {"slideshow": {"slide_type": "notes"}}
+    if "plot" in tags:
+        return {"slideshow": {"slide_type": "-"}, "jupyter": {"source_hidden": True}}
     if cell["type"] == "markdown":
         first = cell["source"].lstrip().split("\n", 1)[0]
         if first.startswith("# ") or first.startswith("## "):
