@@ -13,22 +13,41 @@ Every notebook's first code cell is::
 
     from course_lib import setup_notebook
     ctx = setup_notebook(seed=0)
-    epochs = ctx.pick(fast=20, full=100)
+    EPOCHS = ctx.epochs(fast=20, full=100)
+
+Dry run of the full profile
+---------------------------
+Where the real datasets cannot be downloaded, ``tools/dry_run_full.py`` executes the
+notebooks in the full profile on small stand-in files in the datasets' own formats
+(``tools/standin_data.py``) to show that every full-profile branch runs. It sets
+``COURSE_DRY_RUN=1``, which (in the full profile only; ignored in the fast one) makes
+:attr:`Setup.dry_run` true and changes two things:
+
+- :meth:`Setup.epochs` caps the full epoch count at ``COURSE_MAX_EPOCHS`` (default 2), so a
+  dry run takes minutes; :meth:`Setup.pick` is unchanged and returns the full value.
+- :meth:`Setup.claim` reports instead of asserting. A notebook checks a claim that depends on
+  the real data with ``ctx.claim(condition, "message")``: in a normal run that is
+  ``assert condition, "message"``; in a dry run it prints ``[dry run] claim holds: message``
+  or ``[dry run, not asserted] message`` and carries on. Claims about the code itself (an
+  implementation equals PyTorch's) stay plain ``assert`` statements and hold in a dry run too.
 """
 
 from __future__ import annotations
 
+import numbers
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from .device import get_device, seed_everything, set_deterministic, set_num_threads
 
-__all__ = ["PROFILES", "get_profile", "Setup", "setup_notebook"]
+__all__ = ["PROFILES", "DEFAULT_MAX_EPOCHS", "get_profile", "Setup", "setup_notebook"]
 
 PROFILES = ("fast", "full")
+DEFAULT_MAX_EPOCHS = 2  # epoch cap of a dry run unless COURSE_MAX_EPOCHS says otherwise
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
 def get_profile(name: str | None = None) -> str:
@@ -41,14 +60,60 @@ def get_profile(name: str | None = None) -> str:
     return value
 
 
+def _dry_run_from_environment() -> bool:
+    """``COURSE_DRY_RUN`` as a bool: 1/true/yes/on or 0/false/no/off (unset: off)."""
+    raw = os.environ.get("COURSE_DRY_RUN", "")
+    value = raw.strip().lower()
+    if value not in _TRUE + _FALSE:
+        raise ValueError(f"COURSE_DRY_RUN must be 1 or 0 (or true/false, yes/no, on/off), got {raw!r}")
+    return value in _TRUE
+
+
+def _max_epochs_from_environment() -> int:
+    """``COURSE_MAX_EPOCHS`` (default :data:`DEFAULT_MAX_EPOCHS`), a positive int."""
+    raw = os.environ.get("COURSE_MAX_EPOCHS", "").strip()
+    if not raw:
+        return DEFAULT_MAX_EPOCHS
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"COURSE_MAX_EPOCHS must be a positive integer, got {raw!r}")
+    return value
+
+
+def _epoch_count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive number of epochs, got {type(value).__name__} {value!r}")
+    return int(value)
+
+
 @dataclass
 class Setup:
-    """What a notebook needs to know about its run: profile, device, seed."""
+    """What a notebook needs to know about its run: profile, device, seed, and whether it is a dry run.
+
+    ``dry_run`` is only ever true in the full profile; ``max_epochs`` is the cap that
+    :meth:`epochs` applies in a dry run.
+    """
 
     profile: str
     device: torch.device
     seed: int
-    generator: torch.Generator = field(repr=False)
+    dry_run: bool = False
+    max_epochs: int = DEFAULT_MAX_EPOCHS
+
+    def rng(self, seed: int | None = None, device: torch.device | str = "cpu") -> torch.Generator:
+        """A fresh ``torch.Generator`` seeded with ``seed`` (default: the notebook's seed).
+
+        Pass it as ``generator=`` to anything random (subsets, masks, augmenters, model
+        initialization, batch order) so every draw of a notebook is reproducible on its own,
+        whatever ran before it, without reseeding the global generator by hand.
+        """
+        s = self.seed if seed is None else seed
+        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+            raise TypeError(f"seed must be a non-negative int, got {type(s).__name__} {s!r}")
+        return torch.Generator(device=device).manual_seed(s)
 
     @property
     def full(self) -> bool:
@@ -56,31 +121,62 @@ class Setup:
         return self.profile == "full"
 
     def pick(self, fast: Any, full: Any) -> Any:
-        """Return ``fast`` or ``full`` according to the profile (e.g. a number of epochs)."""
+        """Return ``fast`` or ``full`` according to the profile (a dataset name, a width, a list of seeds)."""
         return full if self.full else fast
+
+    def epochs(self, fast: int, full: int) -> int:
+        """The number of epochs for this profile: ``fast`` or ``full``, and in a dry run
+        ``min(full, max_epochs)`` (``COURSE_MAX_EPOCHS``, default 2).
+
+        Use it for every epoch count of a training run, so that a dry run stays short.
+        """
+        fast, full = _epoch_count("fast", fast), _epoch_count("full", full)
+        n = self.pick(fast, full)
+        return min(n, self.max_epochs) if self.dry_run else n
+
+    def claim(self, condition: Any, message: str) -> None:
+        """Check a claim that the notebook demonstrates with a run.
+
+        Normally this is ``assert condition, message``: a failing claim stops the notebook
+        with ``AssertionError(message)``. In a dry run (stand-in data, capped epochs) the claim
+        is reported instead: it prints ``[dry run] claim holds: message`` or ``[dry run, not
+        asserted] message``. Returns nothing, so a notebook cell ending with a claim shows no extra line.
+        """
+        holds = bool(condition)
+        if not self.dry_run:
+            if not holds:
+                raise AssertionError(message)
+            return
+        print(f"[dry run] claim holds: {message}" if holds else f"[dry run, not asserted] {message}")
 
 
 def setup_notebook(seed: int = 0, *, profile: str | None = None, device: str | None = None,
-                   deterministic: bool = True, style: bool = True, verbose: bool = True) -> Setup:
+                   deterministic: bool = True, style: bool = True, verbose: bool = True,
+                   dry_run: bool | None = None) -> Setup:
     """Seed everything, pick the device and profile, and set the plotting style.
 
     On the CPU in the fast profile PyTorch gets one thread unless ``COURSE_NUM_THREADS`` says
     otherwise (same numbers on every machine, no contention); in the full profile it keeps its
-    own default. Returns a :class:`Setup`; prints one line saying what was chosen when ``verbose``.
+    own default. ``dry_run`` (default: ``COURSE_DRY_RUN``) takes effect in the full profile only;
+    see the module docstring. Returns a :class:`Setup`; prints one line saying what was chosen
+    when ``verbose``.
     """
     chosen = get_profile(profile)
+    dry = chosen == "full" and (_dry_run_from_environment() if dry_run is None else bool(dry_run))
+    max_epochs = _max_epochs_from_environment() if dry else DEFAULT_MAX_EPOCHS
     dev = get_device(device)
     # The fast profile's models are tiny: one CPU thread is as quick as several, gives the same
     # numbers on every machine, and does not fight other processes for cores. COURSE_NUM_THREADS wins.
     default_threads = 1 if chosen == "fast" and dev.type == "cpu" else None
     threads = set_num_threads(None if os.environ.get("COURSE_NUM_THREADS", "").strip() else default_threads)
     set_deterministic(deterministic)
-    generator = seed_everything(seed)
+    seed_everything(seed)
     if style:
         from .plots import use_course_style
 
         use_course_style()
     if verbose:
         where = f"{dev} ({threads} thread{'s' if threads > 1 else ''})" if dev.type == "cpu" else str(dev)
-        print(f"profile={chosen}  device={where}  seed={seed}  torch={torch.__version__}")
-    return Setup(profile=chosen, device=dev, seed=seed, generator=generator)
+        dry_note = f"  DRY RUN: epochs capped at {max_epochs}, claims reported, not asserted" if dry else ""
+        print(f"profile={chosen}  device={where}  seed={seed}  torch={torch.__version__}{dry_note}")
+    return Setup(profile=chosen, device=dev, seed=seed, dry_run=dry, max_epochs=max_epochs)
