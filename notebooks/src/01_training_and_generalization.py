@@ -444,7 +444,7 @@ ax.axhline(sigma**2, color="gray", linestyle=":", label="noise $\\sigma^2$")
 ax.set_yscale("symlog", linthresh=1e-2)   # logarithmic above 10⁻², linear around 0 (estimates can be < 0)
 ax.set_ylim(-0.2, 30)
 ax.set(xlabel="polynomial degree", ylabel="squared error", title=f"Bias-variance trade-off ({R} training sets)")
-ax.legend(fontsize=10, loc="upper left", ncols=2)
+ax.legend(fontsize=9, loc="lower left", ncols=2)
 plt.show()
 
 # %%
@@ -492,6 +492,9 @@ assert int(np.argmin(total)) == 3, "the expected test error is lowest for the tr
 # and $R(2W) = 4R(W)$: between two equally good fits it prefers the smaller weights. We check the
 # claims on 100 MNIST-1D examples, few enough for a linear model to separate them perfectly.
 
+# %% [markdown]
+# ### A linear classifier with zero hinge loss, scaled
+
 # %%
 few = m1d.train.subset(100, generator=ctx.rng(0))
 hinge, cross_entropy = nn.MultiMarginLoss(), nn.CrossEntropyLoss()
@@ -507,7 +510,10 @@ hinge_hist = fit(linear, few, epochs=3000, batch_size=len(few), lr=2.0, loss_fn=
                  callbacks=[LambdaCallback(on_epoch_end=stop_at_zero_loss)])
 print(f"hinge loss reached {hinge_hist.last('train_loss')} after {len(hinge_hist)} full-batch steps")
 
+# %% [markdown]
+# ### The same classifier at four scales
 
+# %%
 def scaled(net, c):
     """A copy of `net` with every parameter multiplied by c (W → cW, b → cb)."""
     net = copy.deepcopy(net)
@@ -525,6 +531,11 @@ for c in (0.5, 1, 2, 4):
     print(f"{c:>3}·W: hinge {table[c][0]:.4f}  cross-entropy {table[c][1]:.4f}  "
           f"train acc {table[c][2]:.2f}  R(W) = ΣW² {table[c][3]:7.1f}")
 
+# %% [markdown]
+# ### Checking the claims
+# $W$ and $2W$ both have zero hinge loss and make the same predictions; cross-entropy keeps falling as $W$ grows;
+# and the penalty grows fourfold.
+
 # %%
 assert table[1][0] == 0.0 and table[2][0] == 0.0, "W and 2W should both have exactly zero hinge loss"
 with torch.no_grad():
@@ -534,7 +545,8 @@ assert table[0.5][1] > table[1][1] > table[2][1] > table[4][1], "cross-entropy k
 assert math.isclose(table[2][3], 4 * table[1][3], rel_tol=1e-5), "R(2W) = 4 R(W)"
 
 # %% [markdown]
-# What gradient descent does about it: train the same linear model with cross-entropy, without and with
+# ### What gradient descent does about it
+# Train the same linear model with cross-entropy, without and with
 # an L2 penalty $\frac{\lambda}{2} \sum W^2$ (added to the loss by a callback; notebook 02 is all about it), and
 # watch $\lVert W \rVert$.
 
