@@ -454,7 +454,7 @@ _EIGS = torch.tensor([0.5, 1.0])
      r"eigenvalues contains 1 non-finite value \(NaN; first at index \(1,\)\)"),
     (lambda: gd_filter(torch.tensor([1, 2]), 0.1, 5), TypeError,
      "eigenvalues must be a floating-point tensor, got dtype torch.int64"),
-    (lambda: gd_filter(torch.eye(2), 0.1, 5), ValueError, r"eigenvalues must have 1 dimensions, got shape \(2, 2\)"),
+    (lambda: gd_filter(torch.eye(2), 0.1, 5), ValueError, r"eigenvalues must have 1 dimension, got shape \(2, 2\)"),
     (lambda: ridge_filter([0.5, 1.0], 0.1), TypeError, r"eigenvalues must be a torch.Tensor, got list \[0.5, 1.0\]"),
     (lambda: ridge_filter(_EIGS, -1), ValueError, r"lam must be a real number in \[0, inf\), got -1"),
     (lambda: ridge_filter(_EIGS, "1"), TypeError, r"lam must be a real number in \[0, inf\), got str '1'"),
