@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from course_lib.dropout import dropout_mask
 from course_lib.exercises import ex03
 
 
@@ -44,56 +45,159 @@ def test_ex1_accepts_the_binomial_probability(capsys):
     assert _verdict(capsys).count("[correct]") == 2
 
 
-# ----------------------------------------------------------------- exercise 2
-def right_dropout(x, p, training=True):
-    if not training:
-        return x
-    return x * (torch.rand_like(x) >= p) / (1 - p)
+# ----------------------------------------------------------------- exercises 2 and 3: forward and backward
+def right_forward(x, p, mode, mask=None, generator=None):
+    if mode == "test":
+        return x, (None, p, mode)
+    if mask is None:
+        mask = (torch.rand(x.shape, generator=generator) >= p).to(x.dtype)
+    return x * mask / (1 - p), (mask, p, mode)
+
+
+def right_backward(dout, cache):
+    mask, p, mode = cache
+    return dout if mode == "test" else dout * mask / (1 - p)
+
+
+def library_forward(x, p, mode, mask=None, generator=None):
+    """The same, drawing the mask exactly as course_lib (and F.dropout on the CPU) do."""
+    if mode == "test":
+        return x.clone(), {"mode": mode}
+    if mask is None:
+        mask = dropout_mask(x, p, generator=generator)
+    return x * (mask / (1 - p)), {"mode": mode, "scaled_mask": mask / (1 - p)}
+
+
+def library_backward(dout, cache):
+    return dout.clone() if cache["mode"] == "test" else dout * cache["scaled_mask"]
+
+
+def _forward(keep_rule=lambda u, p: u >= p, scale=lambda p: 1 / (1 - p), test=lambda x, p: x, use_mask=True,
+             use_generator=True, returns_pair=True, in_place=False):
+    """A forward pass with one part replaced (the typical mistakes)."""
+    def forward(x, p, mode, mask=None, generator=None):
+        if mode == "test":
+            out = test(x, p)
+            return (out, (None, p, mode)) if returns_pair else out
+        if mask is None or not use_mask:
+            u = torch.rand(x.shape, generator=generator if use_generator else None)
+            mask = keep_rule(u, p).to(x.dtype)
+        out = x.mul_(mask * scale(p)) if in_place else x * mask * scale(p)
+        return (out, (mask, p, mode)) if returns_pair else out
+    return forward
 
 
 def test_ex2_not_attempted(capsys):
-    def untouched(x, p, training=True):
+    def untouched(x, p, mode, mask=None, generator=None):
         raise NotImplementedError
 
-    assert not ex03.check_inverted_dropout(None)
-    assert not ex03.check_inverted_dropout(untouched)
-    assert _verdict(capsys).count("[not attempted]") == 2
+    assert not ex03.check_dropout_forward(None)
+    assert not ex03.check_dropout_forward(untouched)
+    assert not ex03.check_dropout_forward(lambda x, p, mode, mask=None, generator=None: None)
+    assert _verdict(capsys).count("[not attempted]") == 3
 
 
 @pytest.mark.parametrize("wrong, hint", [
-    (lambda x, p, training=True: x * (torch.rand_like(x) < p) / p if training else x, "DROP probability"),
-    (lambda x, p, training=True: x * (torch.rand_like(x) >= p) if training else x, "vanilla dropout"),
-    (lambda x, p, training=True: x * (torch.rand_like(x) >= p) * 2 if training else x, "divide by the keep"),
-    (lambda x, p, training=True: x * (torch.rand_like(x) >= p) / (1 - p) if training else x * (1 - p), "identity"),
-    (lambda x, p, training=True: x * (torch.rand(x.shape, generator=torch.Generator().manual_seed(0)) >= p) / (1 - p),
-     "fresh mask"),
-    (lambda x, p, training=True: x.mul_((torch.rand_like(x) >= p) / (1 - p)), "in place"),
-    (lambda x, p, training=True: (x * (torch.rand_like(x) >= p) / (1 - p))[:10], "shape"),
-    (lambda x, p, training=True: [0.0], "return a tensor"),
+    (_forward(keep_rule=lambda u, p: u < p), "KEEP probability"),
+    (_forward(scale=lambda p: 1.0), "forgot to scale by 1/p_keep"),
+    (_forward(scale=lambda p: 1 / p), "the DROP probability"),
+    (_forward(scale=lambda p: 1 - p), "DIVIDES"),
+    (_forward(test=lambda x, p: x * (1 - p)), "scaled at test time too"),
+    (_forward(test=lambda x, p: x / (1 - p)), "identity"),
+    (_forward(test=lambda x, p: x * (torch.rand(x.shape) >= p)), "no unit is dropped"),
+    (_forward(use_mask=False), "when a mask is given, use it"),
+    (_forward(keep_rule=lambda u, p: u < 1 - p, use_mask=False), "when a mask is given, use it"),
+    (_forward(use_generator=False), "generator passed in"),
+    (_forward(returns_pair=False), "(out, cache)"),
+    (_forward(in_place=True), "in place"),
+    (lambda x, p, mode, mask=None, generator=None: (x * (1 - mask) / (1 - p), None) if mode == "train" else (x, None),
+     "KEEPS"),
+    (lambda x, p, mode, mask=None, generator=None: (x[:10], None), "shape"),
+    (lambda x, p, mode, mask=None, generator=None: ([0.0], None), "must be a tensor"),
+    (lambda x, p, mode: (x, None), "raised TypeError"),
 ])
-def test_ex2_rejects_wrong_dropouts(capsys, wrong, hint):
-    assert not ex03.check_inverted_dropout(wrong)
+def test_ex2_rejects_wrong_forward(capsys, wrong, hint):
+    assert not ex03.check_dropout_forward(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
 
 def test_ex2_accepts_inverted_dropout(capsys):
-    from course_lib.dropout import inverted_dropout
-
-    assert ex03.check_inverted_dropout(right_dropout)
-    assert ex03.check_inverted_dropout(inverted_dropout)
+    assert ex03.check_dropout_forward(right_forward)
+    assert ex03.check_dropout_forward(library_forward)
     assert _verdict(capsys).count("[correct]") == 2
 
 
-def test_ex2_leaves_the_global_rng_alone():
+def test_ex2_and_ex3_leave_the_global_rng_alone():
     torch.manual_seed(0)
     expected = torch.rand(3)
     torch.manual_seed(0)
-    ex03.check_inverted_dropout(right_dropout)
+    ex03.check_dropout_forward(right_forward)
+    ex03.check_dropout_backward(right_forward, right_backward)
     assert torch.equal(torch.rand(3), expected)
 
 
-# ----------------------------------------------------------------- exercise 3
+def test_ex3_not_attempted(capsys):
+    def untouched(dout, cache):
+        raise NotImplementedError
+
+    def forward_untouched(x, p, mode, mask=None, generator=None):
+        raise NotImplementedError
+
+    assert not ex03.check_dropout_backward(right_forward, None)
+    assert not ex03.check_dropout_backward(right_forward, untouched)
+    assert not ex03.check_dropout_backward(forward_untouched, untouched)
+    assert not ex03.check_dropout_backward(right_forward, lambda dout, cache: None)
+    assert _verdict(capsys).count("[not attempted]") == 4
+
+
+def _redrawn(dout, cache):
+    mask, p, mode = cache
+    if mode == "test":
+        return dout
+    return dout * (torch.rand(dout.shape) >= p) / (1 - p)
+
+
+def _test_scaled(dout, cache):
+    mask, p, mode = cache
+    return dout * (1 - p) if mode == "test" else dout * mask / (1 - p)
+
+
+def _test_masked(dout, cache):
+    mask, p, mode = cache
+    return dout * (torch.rand(dout.shape) >= p) if mode == "test" else dout * mask / (1 - p)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda dout, cache: dout, "multiply dout by the mask"),
+    (lambda dout, cache: dout * cache[0] if cache[2] == "train" else dout, "forgot the 1/(1 - p) factor"),
+    (lambda dout, cache: dout * cache[0] / cache[1] if cache[2] == "train" else dout, "the drop probability"),
+    (lambda dout, cache: dout * cache[0] * (1 - cache[1]) if cache[2] == "train" else dout, "divided by it"),
+    (_redrawn, "use the mask saved in the cache"),
+    (_test_scaled, "dx = dout (no scaling)"),
+    (_test_masked, "dx = dout (no mask)"),
+    (lambda dout, cache: dout.mul_(cache[0] / (1 - cache[1])) if cache[2] == "train" else dout, "in place"),
+    (lambda dout, cache: (dout * cache[0] / (1 - cache[1]))[:5] if cache[2] == "train" else dout, "shape"),
+    (lambda dout, cache: 0.0, "must return a tensor"),
+])
+def test_ex3_rejects_wrong_backward(capsys, wrong, hint):
+    assert not ex03.check_dropout_backward(right_forward, wrong)
+    out = _verdict(capsys)
+    assert out.startswith("[wrong]") and hint in out, out
+
+
+def test_ex3_asks_to_fix_the_forward_first(capsys):
+    assert not ex03.check_dropout_backward(_forward(scale=lambda p: 1.0), right_backward)
+    assert "fix it first" in _verdict(capsys)
+
+
+def test_ex3_accepts_the_gradient(capsys):
+    assert ex03.check_dropout_backward(right_forward, right_backward)
+    assert ex03.check_dropout_backward(library_forward, library_backward)
+    assert _verdict(capsys).count("[correct]") == 2
+
+
+# ----------------------------------------------------------------- exercise 4
 def right_mc(model, x, n_samples):
     was = model.training
     model.train()
@@ -103,7 +207,7 @@ def right_mc(model, x, n_samples):
     return probs
 
 
-def test_ex3_not_attempted(capsys):
+def test_ex4_not_attempted(capsys):
     def untouched(model, x, n_samples):
         raise NotImplementedError
 
@@ -143,13 +247,13 @@ def _one_pass(model, x, n):
     (_one_pass, "equally noisy"),
     (lambda model, x, n: right_mc(model, x, n)[:, :2], "shape"),
 ])
-def test_ex3_rejects_wrong_averages(capsys, wrong, hint):
+def test_ex4_rejects_wrong_averages(capsys, wrong, hint):
     assert not ex03.check_mc_average(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
 
 
-def test_ex3_rejects_an_average_of_the_wrong_thing(capsys):
+def test_ex4_rejects_an_average_of_the_wrong_thing(capsys):
     def sharpened(model, x, n):  # averages the probabilities of a different (tempered) model
         p = right_mc(model, x, n)
         return p.pow(3) / p.pow(3).sum(1, keepdim=True)
@@ -158,7 +262,7 @@ def test_ex3_rejects_an_average_of_the_wrong_thing(capsys):
     assert "away from a 1000-mask average" in _verdict(capsys)
 
 
-def test_ex3_accepts_mc_dropout(capsys):
+def test_ex4_accepts_mc_dropout(capsys):
     from course_lib.dropout import mc_predict
 
     assert ex03.check_mc_average(right_mc)
