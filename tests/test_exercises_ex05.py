@@ -153,3 +153,32 @@ def test_ex3_accepts_one_over_alpha_tau(capsys):
     assert ex05.check_equivalent_l2(0.005)
     assert ex05.check_equivalent_l2(equivalent_l2(0.05 / (1 - 0.9), 400))
     assert _verdict(capsys).count("[correct]") == 2
+
+
+# ----------------------------------------------------------------- exercise 4
+def test_ex4_not_attempted(capsys):
+    assert not ex05.check_retrain_budget(None)
+    assert not ex05.check_retrain_budget((None, None))
+    assert _verdict(capsys).count("[not attempted]") == 2
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    ((8, 80), "keeps both numbers"),
+    ((16, 160), "FEWER epochs"),
+    ((2, 160), "2 epochs is not it"),
+    ((4, 80), "same number of updates"),
+    ((4, 320), "320 steps is not it"),
+    ((4.5, 160), "whole numbers"),
+    ((4,), "a pair"),
+    (("4", "160"), "whole numbers"),
+])
+def test_ex4_rejects_wrong_budgets(capsys, wrong, hint):
+    assert not ex05.check_retrain_budget(wrong)
+    out = _verdict(capsys)
+    assert out.startswith("[wrong]") and hint in out, out
+
+
+def test_ex4_accepts_both_budgets(capsys):
+    assert ex05.check_retrain_budget((4, 160))
+    assert ex05.check_retrain_budget([4.0, 160.0])
+    assert _verdict(capsys).count("[correct]") == 2

@@ -8,8 +8,8 @@ import numbers
 from . import NotAttempted, close, require, run_check
 from ..early_stopping import EarlyStopper
 
-__all__ = ["EXERCISE_1_VALUES", "EXERCISE_1_EVERY", "EXERCISE_1_PATIENCE", "check_stop_step",
-           "check_patience_loop", "check_equivalent_l2"]
+__all__ = ["EXERCISE_1_VALUES", "EXERCISE_1_EVERY", "EXERCISE_1_PATIENCE", "EXERCISE_4", "check_stop_step",
+           "check_patience_loop", "check_equivalent_l2", "check_retrain_budget"]
 
 # --------------------------------------------------------------------------- exercise 1
 EXERCISE_1_VALUES = (1.00, 0.80, 0.70, 0.72, 0.69, 0.71, 0.70, 0.69, 0.73, 0.60)  # v' at i = 20, 40, ..., 200
@@ -153,3 +153,49 @@ def check_equivalent_l2(answer) -> bool:
 
     return run_check("Exercise 3 (the equivalent L2 strength)", check,
                      f"λ ≈ 1/({alpha_eff:g} · {tau}) = {expected:g}")
+
+
+# --------------------------------------------------------------------------- exercise 4
+EXERCISE_4 = {"n_train": 500, "n_val": 500, "batch_size": 50, "best_epoch": 8}
+
+
+def _whole(value) -> bool:
+    """An int, or a float with a whole value (4.0)."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value))
+            and float(value).is_integer())
+
+
+def check_retrain_budget(answer) -> bool:
+    """``answer = (epochs_same_updates, steps_same_passes)`` for retraining on all the data (algorithm 7.2)."""
+    cfg = EXERCISE_4
+    before = math.ceil(cfg["n_train"] / cfg["batch_size"])                        # 10 steps per epoch
+    after = math.ceil((cfg["n_train"] + cfg["n_val"]) / cfg["batch_size"])        # 20 steps per epoch
+    i_star = cfg["best_epoch"] * before                                            # 80 steps
+    expected = (i_star / after, cfg["best_epoch"] * after)                        # (4, 160)
+
+    def check() -> None:
+        if answer is None:
+            raise NotAttempted
+        require(isinstance(answer, (tuple, list)) and len(answer) == 2,
+                f"give a pair (epochs_same_updates, steps_same_passes), got {answer!r}")
+        epochs, steps = answer
+        if epochs is None and steps is None:
+            raise NotAttempted
+        require(_whole(epochs) and _whole(steps), f"both entries are whole numbers (epochs, steps), got {answer!r}")
+        epochs, steps = float(epochs), float(steps)
+        require(not (epochs == cfg["best_epoch"] and steps == i_star),
+                f"that keeps both numbers as they were; with {cfg['n_train'] + cfg['n_val']} images an epoch has "
+                f"{after} steps instead of {before}, so the two ways of retraining no longer agree")
+        require(epochs != cfg["best_epoch"] * after / before,
+                f"the same number of updates on twice the data takes FEWER epochs, not more: i* = "
+                f"{cfg['best_epoch']} epochs x {before} steps = {i_star} updates")
+        require(epochs == expected[0], f"{epochs:g} epochs is not it: i* = {cfg['best_epoch']} epochs x {before} steps "
+                                       f"= {i_star} updates; how many epochs of {after} steps is that?")
+        require(steps != i_star, f"{i_star} steps is the same number of updates; the same number of passes over "
+                                 f"{cfg['n_train'] + cfg['n_val']} images is {cfg['best_epoch']} epochs of {after} steps")
+        require(steps == expected[1], f"{steps:g} steps is not it: {cfg['best_epoch']} passes, each of "
+                                      f"{cfg['n_train'] + cfg['n_val']} images in batches of {cfg['batch_size']}")
+
+    return run_check("Exercise 4 (retraining on all the data)", check,
+                     f"{int(expected[0])} epochs give the same {i_star} updates; the same {cfg['best_epoch']} passes take "
+                     f"{expected[1]} steps")
