@@ -11,7 +11,7 @@
 #
 # *Lecture:* "Regularization and Optimization of DNNs" (training loop with train/validation tracking,
 # learning curves, bias-variance trade-off, the MNIST test result) and the "W or 2W?" slide on
-# regularization. *Runs in:* about 25 s on a laptop CPU (fast profile).
+# regularization. *Runs in:* about 35 s on one CPU core (fast profile).
 
 # %% [markdown]
 # ## Set-up

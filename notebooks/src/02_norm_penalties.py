@@ -17,7 +17,7 @@
 # LASSO and the elastic net with its mixing ratio $r$), "Regularization, batchnorm and dropout" (Emanuele Rodolà:
 # shrinkage vs sparsity, the bounded per-layer norm), "Regularization and more topics related to training" (L2 as weight
 # decay, "discourages a subset of weights dominating", not regularizing biases), "Regularization" (Computer Vision: L1,
-# L2, elastic net). *Runs in:* about 35 s on one laptop CPU core (fast profile).
+# L2, elastic net). *Runs in:* about 50 s on one CPU core (fast profile).
 
 # %% [markdown]
 # ## Set-up

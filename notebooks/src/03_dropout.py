@@ -12,7 +12,7 @@
 # time, inverted dropout, where to put it, DropConnect); "Regularization, batchnorm and dropout" (dropout as an ensemble,
 # co-adaptation, sparse representations, longer training, the typical rates); "Regularization" (vanilla vs inverted dropout
 # code); "How to Train ConvNets" and "Regularization and Optimization of DNNs" (the $2^{4096}$ sub-networks, `nn.Dropout`).
-# *Runs in:* about 45 s on a laptop CPU (fast profile).
+# *Runs in:* about 65 s on one CPU core (fast profile).
 
 # %% [markdown]
 # ## Set-up

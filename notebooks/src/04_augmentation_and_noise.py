@@ -14,7 +14,7 @@
 # *Lecture:* "Regularization and more topics related to training" (data augmentation: mirror, rotate, blur, saturation,
 # crops, "views of the same thing", the list of generic transforms), "How to Train ConvNets" (Stephen Baek: "Is this a
 # cat?", random rotation, scale, crop and colour, stochasticity, "Injecting noise and label smoothing"), "Regularization"
-# (Computer Vision: the `torchvision` `Compose` example). *Runs in:* about 40 s on one laptop CPU core (fast profile).
+# (Computer Vision: the `torchvision` `Compose` example). *Runs in:* about 60 s on one CPU core (fast profile).
 
 # %% [markdown]
 # ## Set-up

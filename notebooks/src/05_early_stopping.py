@@ -15,7 +15,7 @@
 # "Regularization and Optimization of DNNs" (Applied Machine Learning: early stopping and model selection),
 # "Regularization, batchnorm and dropout" (Emanuele Rodolà: detecting overfitting on the validation set, "large networks have
 # best performance if they stop early"). Goodfellow, Bengio and Courville, *Deep Learning*, section 7.8.
-# *Runs in:* about 40–45 s on one CPU thread (fast profile).
+# *Runs in:* about 60 s on one CPU core (fast profile).
 
 # %% [markdown]
 # ## Set-up
