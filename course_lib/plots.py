@@ -31,7 +31,7 @@ COURSE_STYLE = {
     "font.size": 13,
     "axes.titlesize": 15,
     "axes.labelsize": 13,
-    "legend.fontsize": 11,
+    "legend.fontsize": 12,
     "lines.linewidth": 2.2,
     "axes.grid": True,
     "grid.alpha": 0.3,
@@ -184,7 +184,7 @@ def plot_decision_boundary(model: nn.Module, x: torch.Tensor, y: torch.Tensor, a
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title)
-    ax.legend(loc="upper right", fontsize=9)
+    ax.legend(loc="upper right")
     return ax
 
 

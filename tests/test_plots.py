@@ -183,3 +183,11 @@ def test_jpeg_bytes_are_a_jpeg_and_leave_the_figure_open():
         jpeg_bytes(fig, quality=0)
     with pytest.raises(TypeError, match="fig must be a matplotlib Figure .*, got Axes"):
         show_as_jpeg(fig.axes[0])
+
+
+def test_course_style_is_readable_when_projected():
+    """Text at least 12 pt (legend, ticks, labels) so a figure reads at 1280×720 from the back of a room."""
+    from course_lib.plots import COURSE_STYLE
+
+    for key in ("font.size", "legend.fontsize", "axes.labelsize", "axes.titlesize"):
+        assert COURSE_STYLE[key] >= 12, key

@@ -326,7 +326,7 @@ ax = plot_regression_fit(poly.train.x, poly.train.y, shown, ylim=(-4, 4), title=
 for line, degree in zip(ax.lines[-4:-1], (1, 3, 15)):
     line.set_color(DEGREE_COLORS[degree])
 ax.lines[-1].set(linestyle="--", color="k", linewidth=1.5)
-ax.legend(fontsize=10)
+ax.legend()
 plt.show()
 
 # %% [markdown]
@@ -419,7 +419,7 @@ for ax, degree in zip(axes, (1, 3, 10)):
     ax.plot(grid, f_grid, "--", color="gray", linewidth=2, label="true $f$")
     ax.set(ylim=(-4, 4), xlabel="x", title=f"degree {degree}: 25 of {R} fits")
 axes[0].set_ylabel("y")
-axes[0].legend(loc="lower right", fontsize=10)
+axes[0].legend(loc="lower right")
 fig.tight_layout()
 plt.show()
 
@@ -432,7 +432,7 @@ plt.show()
 
 # %% {"tags": ["plot"]}
 total = np.array(bias2) + np.array(variance) + sigma**2   # = mean over the R sets of (f̂_r − f)², + σ²
-fig, ax = plt.subplots(figsize=(8, 4.6))
+fig, ax = plt.subplots(figsize=(7, 4.6))
 ax.plot(BV_DEGREES, plug_in, ":", color="tab:gray", label="plug-in $(\\bar f - f)^2$ (biased)")
 band = 2 * np.array(variance) / R + 1e-4                                  # the estimate's Monte-Carlo error
 ax.fill_between(BV_DEGREES, -band, band, color="tab:blue", alpha=0.15, label="±2·Var/R (Monte-Carlo error)")
@@ -444,7 +444,7 @@ ax.axhline(sigma**2, color="gray", linestyle=":", label="noise $\\sigma^2$")
 ax.set_yscale("symlog", linthresh=1e-2)   # logarithmic above 10⁻², linear around 0 (estimates can be < 0)
 ax.set_ylim(-0.2, 30)
 ax.set(xlabel="polynomial degree", ylabel="squared error", title=f"Bias-variance trade-off ({R} training sets)")
-ax.legend(fontsize=9, loc="lower left", ncols=2)
+ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
 plt.show()
 
 # %%

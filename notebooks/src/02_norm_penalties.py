@@ -237,7 +237,7 @@ ax.axhline(0, color="k", lw=0.5)
 ax.axvline(0, color="k", lw=0.5)
 ax.set(xlabel="$w_1$", ylabel="$w_2$", title=fr"Loss contours and balls, $\lambda$ = {lams[k].item():.2f}",
        aspect="equal", xlim=(-2.0, 3.2), ylim=(-2.0, 3.6))
-ax.legend(loc="upper left", fontsize=11)
+ax.legend(loc="upper left")
 ax = axes[1]
 for i, ls in ((0, "-"), (1, "--")):
     ax.plot(lams, lasso_path[:, i], ls, color="tab:red", label=f"L1: $w_{i + 1}$")
@@ -631,7 +631,7 @@ for ax, metric, ylabel in ((axes[0], "acc", "accuracy after training"), (axes[1]
     ax.axhline(getattr(sweep[0.0], f"val_{metric}")[-1], color="tab:orange", ls=":", label=r"validation, $\lambda$ = 0")
     ax.axvline(LAM_BEST, color="tab:green", lw=6, alpha=0.25, label=fr"chosen $\lambda$ = {LAM_BEST:g}")
     ax.set(xscale="log", xlabel=r"L2 strength $\lambda$ (log scale)", ylabel=ylabel)
-    ax.legend(fontsize=11)
+    ax.legend()
 axes[0].set_title("Accuracy (seed 0)")
 axes[1].set_title("Validation loss (seed 0)")
 plt.show()
@@ -646,7 +646,7 @@ for lam_, color in ((0.0, "tab:red"), (LAM_BEST, "tab:green")):
     ax.plot(h.epoch, h.train_acc, "-", color=color, label=fr"$\lambda$ = {lam_:g}: train (noisy labels)")
     ax.plot(h.epoch, h.val_acc, "--", color=color, label=fr"$\lambda$ = {lam_:g}: validation")
 ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0.0, 1.02), title="Baseline with and without L2 (seed 0)")
-ax.legend(loc="lower right", fontsize=11)
+ax.legend(loc="lower right")
 plt.show()
 
 # %% [markdown]
@@ -862,7 +862,7 @@ for i, ax in enumerate(axes):
         ax.plot(path[:, i] / w0[i], style, color=color, ms=6, label=fr"{name}, $\lambda$ = {lam_:g}")
     ax.set(xlabel="step", ylabel=r"$w_t / w_0$" if i == 0 else None, title=f"$w_0$ = {w0[i].item():g}")
 handles, labels = axes[0].get_legend_handles_labels()
-fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=11, bbox_to_anchor=(0.5, -0.16))
+fig.legend(handles, labels, loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.16))
 plt.show()
 
 # %%
