@@ -101,9 +101,21 @@ def baseline_model(data: DatasetSplits, profile: str = "fast", *, dropout: float
 
 
 def baseline_optimizer(profile: str = "fast", *, weight_decay: float = 0.0):
-    """A factory for ``fit(optimizer=...)``: the baseline's Adam (decoupled decay with ``weight_decay``: AdamW)."""
+    """A factory for ``fit(optimizer=...)``: the baseline's Adam.
+
+    With ``weight_decay`` it is AdamW, decoupled decay on the **weights only**: matrices and
+    kernels (tensors of two or more dimensions) decay, biases and other vectors do not, as
+    notebook 02 teaches.
+    """
     cfg = BASELINE[_checks.one_of(profile, "profile", tuple(BASELINE))]
     wd = _checks.real(weight_decay, "weight_decay", low=0.0)
-    if wd:
-        return lambda params: torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=wd)
-    return lambda params: torch.optim.Adam(params, lr=cfg["lr"])
+    if not wd:
+        return lambda params: torch.optim.Adam(params, lr=cfg["lr"])
+
+    def adamw(params):
+        params = list(params)
+        groups = [{"params": [p for p in params if p.ndim >= 2], "weight_decay": wd},
+                  {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
+        return torch.optim.AdamW([g for g in groups if g["params"]], lr=cfg["lr"])
+
+    return adamw

@@ -52,6 +52,10 @@ def test_baseline_model_and_optimizer():
     opt = baseline_optimizer()(model.parameters())
     assert isinstance(opt, torch.optim.Adam) and opt.param_groups[0]["lr"] == BASELINE["fast"]["lr"]
     adamw = baseline_optimizer(weight_decay=1e-2)(model.parameters())
-    assert isinstance(adamw, torch.optim.AdamW) and adamw.param_groups[0]["weight_decay"] == 1e-2
+    assert isinstance(adamw, torch.optim.AdamW)
+    decayed, kept = adamw.param_groups
+    assert decayed["weight_decay"] == 1e-2 and all(p.ndim == 2 for p in decayed["params"])
+    assert kept["weight_decay"] == 0.0 and all(p.ndim == 1 for p in kept["params"])  # biases do not decay
+    assert len(decayed["params"]) + len(kept["params"]) == len(list(model.parameters()))
     with pytest.raises(ValueError, match="weight_decay must be a real number"):
         baseline_optimizer(weight_decay=-1.0)
