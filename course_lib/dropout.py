@@ -36,7 +36,8 @@ from ._checks import describe, integer, probability, tensor
 from .device import resolve_device
 
 __all__ = ["check_probability", "dropout_mask", "vanilla_dropout", "inverted_dropout", "VanillaDropout",
-           "InvertedDropout", "DropConnectLinear", "is_dropout_layer", "enable_dropout", "mc_predict"]
+           "InvertedDropout", "InvertedDropout2d", "DropConnectLinear", "is_dropout_layer", "enable_dropout",
+           "use_generator", "mc_predict"]
 
 
 def check_probability(p: float, name: str = "p") -> float:
@@ -155,6 +156,24 @@ class InvertedDropout(_Dropout):
         return x * (self.mask / self.p_keep)
 
 
+class InvertedDropout2d(InvertedDropout):
+    """Channel ("spatial") dropout: ``nn.Dropout2d``, with a generator for its masks.
+
+    ``x``: ``(N, C, H, W)``. One coin per example and channel, ``m_nc ~ Bernoulli(p_keep)``, zeroes or
+    keeps the whole ``H × W`` map: training ``d = m ⊙ x / p_keep`` with ``m`` of shape ``(N, C, 1, 1)``
+    broadcast over height and width; evaluation ``d = x``. Same seed, same output as ``F.dropout2d``.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_input(x)
+        if x.ndim != 4:
+            raise ValueError(f"InvertedDropout2d needs feature maps of shape (N, C, H, W), got shape {tuple(x.shape)}")
+        if not self.training:
+            return x
+        self.mask = dropout_mask(x[:, :, :1, :1], self.p, self.generator)  # (N, C, 1, 1)
+        return x * (self.mask / self.p_keep)
+
+
 class DropConnectLinear(nn.Linear):
     """A linear layer that drops *weights* (connections) instead of units (Wan et al., 2013).
 
@@ -231,6 +250,26 @@ def enable_dropout(model: nn.Module) -> int:
             module.train()
             count += 1
     return count
+
+
+def use_generator(model: nn.Module, generator: torch.Generator | None) -> nn.Module:
+    """Make every dropout layer of ``model`` draw its masks from ``generator``, so a run is reproducible on its own.
+
+    ``nn.Dropout`` becomes the equivalent :class:`InvertedDropout` and ``nn.Dropout2d`` the equivalent
+    :class:`InvertedDropout2d` (same ``p``, same train/eval mode); the layers of this module that already
+    take a generator get this one. Changes ``model`` in place and returns it.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {describe(model)}")
+    generator = _check_generator(generator)
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if type(child) in (nn.Dropout, nn.Dropout2d):
+                swap = (InvertedDropout if type(child) is nn.Dropout else InvertedDropout2d)(child.p, generator=generator)
+                setattr(parent, name, swap.train(child.training))
+            elif isinstance(child, (_Dropout, DropConnectLinear)):
+                child.generator = generator
+    return model
 
 
 @torch.no_grad()

@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.dropout import (DropConnectLinear, InvertedDropout, VanillaDropout, check_probability,
-                                dropout_mask, enable_dropout, inverted_dropout, is_dropout_layer, mc_predict,
-                                vanilla_dropout)
+from course_lib.dropout import (DropConnectLinear, InvertedDropout, InvertedDropout2d, VanillaDropout,
+                                check_probability, dropout_mask, enable_dropout, inverted_dropout, is_dropout_layer,
+                                mc_predict, use_generator, vanilla_dropout)
 
 PS = [0.1, 0.5, 0.8]
 
@@ -444,3 +444,41 @@ def test_repr_states_both_probabilities():
     assert repr(InvertedDropout(0.2)) == "InvertedDropout(p=0.2 (keep 0.8))"
     assert repr(VanillaDropout(0.5)) == "VanillaDropout(p=0.5 (keep 0.5))"
     assert InvertedDropout(0.2).p_keep == pytest.approx(0.8)
+
+
+# --------------------------------------------------------------------------- channel dropout, generators for a model
+def test_inverted_dropout2d_equals_f_dropout2d_forward_and_backward():
+    x = (torch.rand(3, 5, 6, 6) + 0.5).requires_grad_()
+    torch.manual_seed(9)
+    ref = F.dropout2d(x, 0.4, training=True)
+    layer = InvertedDropout2d(0.4, generator=torch.Generator().manual_seed(9))
+    out = layer(x)
+    assert torch.equal(out, ref)
+    assert layer.mask.shape == (3, 5, 1, 1)
+    g = torch.randn_like(out)
+    (ours,) = torch.autograd.grad(out, x, g)
+    (theirs,) = torch.autograd.grad(ref, x, g)
+    assert torch.equal(ours, theirs)
+    assert torch.equal(layer.eval()(x), x)
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\), got shape \(3, 5\)"):
+        InvertedDropout2d(0.4).train()(torch.ones(3, 5))
+
+
+def test_use_generator_swaps_torch_dropout_and_makes_runs_reproducible():
+    def model():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 4, 3), nn.Dropout2d(0.3), nn.Flatten(),
+                             nn.Sequential(nn.Linear(36, 8), nn.Dropout(0.5)), DropConnectLinear(8, 2, p=0.5))
+
+    a = use_generator(model(), torch.Generator().manual_seed(1))
+    assert isinstance(a[1], InvertedDropout2d) and a[1].p == 0.3
+    assert isinstance(a[3][1], InvertedDropout) and a[3][1].p == 0.5           # nested layers too
+    assert a[4].generator is not None
+    x = torch.rand(4, 1, 5, 5)
+    out_a = a(x)
+    torch.rand(10)                                                            # the global generator moves on
+    b = use_generator(model(), torch.Generator().manual_seed(1))
+    assert torch.equal(out_a, b(x))
+    assert torch.equal(a.eval()(x), use_generator(model(), None).eval()(x))   # eval: plain layers
+    with pytest.raises(TypeError, match="generator must be a torch.Generator or None, got int 1"):
+        use_generator(model(), 1)

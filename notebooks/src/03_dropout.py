@@ -29,8 +29,8 @@ from torch import nn
 
 from course_lib import evaluate, fit, setup_notebook, show_source
 from course_lib.baseline import BASELINE, baseline_model, baseline_optimizer, load_baseline
-from course_lib.dropout import (DropConnectLinear, InvertedDropout, VanillaDropout, dropout_mask, enable_dropout,
-                                inverted_dropout, mc_predict, vanilla_dropout)
+from course_lib.dropout import (DropConnectLinear, InvertedDropout, InvertedDropout2d, VanillaDropout, dropout_mask,
+                                enable_dropout, inverted_dropout, mc_predict, use_generator, vanilla_dropout)
 from course_lib.exercises import ex03 as ex
 from course_lib.models import reset_parameters
 
@@ -188,18 +188,11 @@ assert z_van < 5, "vanilla dropout's expected output should be p_keep times the 
 # measured in eval mode (`eval_train=True`), so the gap compares like with like.
 #
 # `nn.Dropout` draws its masks from PyTorch's global random generator. To make every run reproducible on its own, we swap it
-# for `InvertedDropout`, which computes the same thing (bit for bit, section 2) but takes a generator. The helpers:
+# for `InvertedDropout`, which computes the same thing (bit for bit, section 2) but takes a generator; `use_generator` does
+# that for a whole model. The helpers:
 
 # %% {"tags": ["listing"]}
-def with_mask_generator(model, generator):
-    """Make every dropout layer of model draw its masks from generator: nn.Dropout becomes the equivalent
-    InvertedDropout; layers that already take a generator get this one."""
-    for i, layer in enumerate(model):
-        if type(layer) is nn.Dropout:
-            model[i] = InvertedDropout(layer.p, generator=generator)
-        elif hasattr(layer, "generator"):
-            layer.generator = generator
-    return model
+show_source(use_generator)
 
 
 def train(model, data, seed, epochs=EPOCHS):
@@ -211,7 +204,7 @@ def train(model, data, seed, epochs=EPOCHS):
 def mlp_run(p_drop, seed):
     """The baseline MLP with dropout p_drop after each hidden layer, trained on the seed's data: (model, history)."""
     model = baseline_model(datasets[seed], ctx.profile, dropout=p_drop, generator=ctx.rng(seed))
-    model = with_mask_generator(model, ctx.rng(100 + seed, device=ctx.device))
+    model = use_generator(model, ctx.rng(100 + seed, device=ctx.device))
     return model, train(model, datasets[seed], seed)
 
 
@@ -374,7 +367,7 @@ for seed in SEEDS:
     model, test = runs[(P_HALF, seed)][0].eval(), datasets[seed].test
     with torch.no_grad():
         ws = model(test.x).softmax(dim=1)             # weight scaling: one pass in eval mode
-    running = mc_running_mean(with_mask_generator(model, ctx.rng(200 + seed, device=ctx.device)), test.x, MC_SAMPLES)
+    running = mc_running_mean(use_generator(model, ctx.rng(200 + seed, device=ctx.device)), test.x, MC_SAMPLES)
     compare[seed] = {
         "ws_acc": (ws.argmax(1) == test.y).float().mean().item(),
         "mc_acc": [(running[k - 1].argmax(1) == test.y).float().mean().item() for k in ks],
@@ -384,8 +377,8 @@ for seed in SEEDS:
 
 # the library function computes the same running average (same generator seed, same masks)
 model, x_test = runs[(P_HALF, 0)][0], datasets[0].test.x
-by_library = mc_predict(with_mask_generator(model, ctx.rng(300, device=ctx.device)), x_test, n_samples=5)
-by_hand = mc_running_mean(with_mask_generator(model, ctx.rng(300, device=ctx.device)), x_test, 5)[-1]
+by_library = mc_predict(use_generator(model, ctx.rng(300, device=ctx.device)), x_test, n_samples=5)
+by_hand = mc_running_mean(use_generator(model, ctx.rng(300, device=ctx.device)), x_test, 5)[-1]
 assert torch.allclose(by_library, by_hand) and not model.training
 
 # %% [markdown]
@@ -560,23 +553,17 @@ print(f"VGG-16: conv layers {conv_params / 1e6:.1f} M parameters, FC layers {fc_
 # `nn.Dropout` drops single activations. `nn.Dropout2d` ("spatial dropout", Tompson et al. 2015) flips one coin per example
 # and **channel** and zeroes the whole feature map: the argument is that in a smooth, large map the neighbours of a dropped
 # activation still carry its information, so only dropping a feature *everywhere* hides it. `nn.Dropout2d` is inverted dropout
-# with a mask of shape (N, C, 1, 1), broadcast over height and width; with a generator, and checked against PyTorch's:
+# with a mask of shape (N, C, 1, 1), broadcast over height and width. `course_lib`'s `InvertedDropout2d` does this with a
+# generator for its masks, and gives exactly what PyTorch's gives for the same seed:
+
+# %% {"tags": ["listing"]}
+show_source(InvertedDropout2d.forward)
 
 # %%
-class ChannelDropout(InvertedDropout):
-    """nn.Dropout2d that takes a generator: one keep/drop coin per (example, channel), for the whole H x W map."""
-
-    def forward(self, x):
-        if not self.training:
-            return x
-        self.mask = dropout_mask(x[:, :, :1, :1], self.p, self.generator)     # shape (N, C, 1, 1)
-        return x * (self.mask / self.p_keep)
-
-
 fmap = torch.rand(2, 4, 8, 8, generator=ctx.rng(8)) + 0.5                       # 2 examples, 4 channels of 8x8
 torch.manual_seed(9)
-assert torch.equal(ChannelDropout(0.5, generator=ctx.rng(9))(fmap), F.dropout2d(fmap, 0.5, training=True))
-print("ChannelDropout == F.dropout2d (same seed): True")
+assert torch.equal(InvertedDropout2d(0.5, generator=ctx.rng(9))(fmap), F.dropout2d(fmap, 0.5, training=True))
+print("InvertedDropout2d == F.dropout2d (same seed): True")
 
 # %% [markdown]
 # ### The two masks on the same four feature maps
@@ -589,7 +576,7 @@ def tile(maps):
 
 
 element = InvertedDropout(0.5, generator=ctx.rng(10))(fmap)[0]
-channel = ChannelDropout(0.5, generator=ctx.rng(12))(fmap)[0]
+channel = InvertedDropout2d(0.5, generator=ctx.rng(12))(fmap)[0]
 fig, axes = plt.subplots(2, 1, figsize=(9, 5))
 for ax, maps, title in ((axes[0], element, "nn.Dropout(0.5): single activations dropped"),
                         (axes[1], channel, "nn.Dropout2d(0.5): whole channels dropped")):
@@ -620,7 +607,7 @@ cnn_runs = {}
 for seed in SEEDS:
     masks_from = ctx.rng(400 + seed, device=ctx.device)
     variants = {"plain": None, "dropout": lambda: InvertedDropout(P_CONV, generator=masks_from),
-                "channel": lambda: ChannelDropout(P_CONV, generator=masks_from)}
+                "channel": lambda: InvertedDropout2d(P_CONV, generator=masks_from)}
     for name, drop in variants.items():
         model = small_cnn(datasets[seed], drop, ctx.rng(seed))
         cnn_runs[(name, seed)] = (model, train(model, datasets[seed], seed, epochs=CNN_EPOCHS))
