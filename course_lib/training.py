@@ -39,7 +39,7 @@ import torch
 from torch import Tensor, nn
 
 from . import _checks
-from .data import DatasetSplits, DeviceLoader, Split
+from .data import DatasetSplits, DeviceLoader, Split, _as_tensor
 from .device import module_device, resolve_device
 
 __all__ = ["History", "Callback", "FitState", "LambdaCallback", "SchedulerCallback", "Accumulator", "train_epoch",
@@ -325,30 +325,22 @@ def default_loss(y: Tensor) -> nn.Module:
     return nn.CrossEntropyLoss() if not torch.is_floating_point(y) else nn.MSELoss()
 
 
-def _to_tensor(a, what: str, part: str) -> Tensor:
-    if isinstance(a, Tensor):
-        return a
-    if isinstance(a, np.ndarray):
-        t = torch.as_tensor(a)
-        return t.float() if t.is_floating_point() else (t.long() if not t.dtype == torch.bool else t)
-    raise TypeError(f"{what}: {part} must be a torch.Tensor or a NumPy array, got {_checks.describe(a)}")
-
-
 def _as_pair(data, what: str) -> tuple[Tensor, Tensor] | None:
     """(x, y) tensors from a Split or a 2-tuple of tensors or NumPy arrays; None for an iterable of batches.
 
-    NumPy arrays are converted (floats to float32, integers to int64).
+    NumPy arrays are converted as :class:`~course_lib.data.Split` converts them (float64 to float32,
+    integer labels to int64).
     """
     if isinstance(data, DatasetSplits):
         raise TypeError(f"{what}: pass one split (for example data.train), not the whole DatasetSplits")
     if isinstance(data, Split):
         return data.x, data.y
     if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(t, (Tensor, np.ndarray)) for t in data):
-        x, y = _to_tensor(data[0], what, "x"), _to_tensor(data[1], what, "y")
+        x, y = data
         if x.shape[:1] != y.shape[:1]:
             raise ValueError(f"{what}: x and y disagree on the number of samples: x has shape {tuple(x.shape)}, "
                              f"y has shape {tuple(y.shape)}")
-        return x, y
+        return tuple(Split(x, y))
     if isinstance(data, (Tensor, np.ndarray)):
         raise TypeError(f"{what}: expected (x, y), got a single array of shape {tuple(data.shape)}")
     if isinstance(data, tuple) and any(isinstance(t, (Tensor, np.ndarray)) for t in data):
@@ -520,7 +512,7 @@ def predict(model: nn.Module, x: Tensor, *, batch_size: int = 4096,
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {_checks.describe(model)}")
-    x = _to_tensor(x, "predict", "x")
+    x = _as_tensor(x, "predict: x")
     batch_size = _checks.integer(batch_size, "batch_size", low=1)
     if len(x) == 0:
         raise ValueError("predict() got an empty input (0 samples)")
