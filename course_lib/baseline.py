@@ -19,6 +19,7 @@ the same label noise, 10 000 validation images, the official test set.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Sequence
 
 import torch
 from torch import nn
@@ -92,10 +93,14 @@ def load_baseline(profile: str = "fast", *, seed: int = 0, device: torch.device 
 
 
 def baseline_model(data: DatasetSplits, profile: str = "fast", *, dropout: float = 0.0, input_dropout: float = 0.0,
-                   generator: torch.Generator | None = None) -> nn.Sequential:
-    """The baseline MLP for ``data`` (a fresh one each call), optionally with dropout."""
+                   hidden: Sequence[int] | None = None, generator: torch.Generator | None = None) -> nn.Sequential:
+    """The baseline MLP for ``data`` (a fresh one each call), optionally with dropout.
+
+    ``hidden`` replaces the baseline's hidden widths (for a sweep over network sizes).
+    """
     cfg = BASELINE[_checks.one_of(profile, "profile", tuple(BASELINE))]
-    model = mlp(data.num_features, list(cfg["hidden"]), data.num_classes, dropout=dropout,
+    hidden = list(cfg["hidden"]) if hidden is None else list(_checks.positive_sizes(hidden, "hidden"))
+    model = mlp(data.num_features, hidden, data.num_classes, dropout=dropout,
                 input_dropout=input_dropout, generator=generator)
     return model.to(data.train.x.device)
 

@@ -59,3 +59,12 @@ def test_baseline_model_and_optimizer():
     assert len(decayed["params"]) + len(kept["params"]) == len(list(model.parameters()))
     with pytest.raises(ValueError, match="weight_decay must be a real number"):
         baseline_optimizer(weight_decay=-1.0)
+
+
+def test_baseline_model_with_other_widths():
+    d = load_baseline(seed=0)
+    g = torch.Generator().manual_seed(3)
+    model = baseline_model(d, hidden=[16, 16], generator=g)
+    assert count_parameters(model) == 65 * 16 + 17 * 16 + 17 * 10
+    with pytest.raises(TypeError, match=r"for one hidden layer write \[16\]"):
+        baseline_model(d, hidden=16)

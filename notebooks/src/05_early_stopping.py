@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 import matplotlib.pyplot as plt
 import torch
 
-from course_lib import History, Split, evaluate, fit, mlp, setup_notebook, show_source
+from course_lib import History, Split, evaluate, fit, setup_notebook, show_source
 from course_lib.augment import AugmentedLoader, BatchRandomAffine, GaussianNoise, LabelSmoothingLoss
 from course_lib.baseline import BASELINE, baseline_model, baseline_optimizer, corrupt_labels, load_baseline
 from course_lib.early_stopping import EarlyStopper, EarlyStopping, equivalent_l2, gd_filter, ridge_filter
@@ -83,11 +83,8 @@ def train(seed, *, stopping=None, width=None, dropout=0.0, l2=0.0, callbacks=(),
     l2: λ of the L2 penalty λ/2·||w||² on the weights only. augment: seed -> batch transform (AugmentedLoader).
     """
     data = baseline(seed) if data is None else data
-    if width is None:
-        model = baseline_model(data, ctx.profile, dropout=dropout, generator=ctx.rng(seed))
-    else:
-        model = mlp(data.num_features, [width, width], data.num_classes, dropout=dropout,
-                    generator=ctx.rng(seed)).to(ctx.device)
+    model = baseline_model(data, ctx.profile, dropout=dropout, hidden=None if width is None else [width, width],
+                           generator=ctx.rng(seed))
     # Adam's own weight_decay adds λw to the gradient (L2, not AdamW's decoupled decay); the groups keep biases out
     optimizer = torch.optim.Adam(weight_decay_groups(model, l2), lr=LR) if l2 else baseline_optimizer(ctx.profile)
     train_data = data.train if augment is None else AugmentedLoader(data.train, augment(seed), batch_size=BATCH,
