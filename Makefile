@@ -37,8 +37,7 @@ notebooks: venv
 	$(PY) tools/build_notebooks.py
 
 slides: venv
-	$(VENV)/bin/jupyter nbconvert --to slides --output-dir slides --TagRemovePreprocessor.enabled=True \
-	  --TagRemovePreprocessor.remove_input_tags=plot notebooks/*.ipynb
+	$(PY) tools/slides.py
 
 bench: venv
 	$(PY) benchmarks/bench_training.py
