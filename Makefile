@@ -1,7 +1,8 @@
 # Two commands for a fresh clone:
 #   make lab    set up .venv (first time only) and open JupyterLab on the notebooks
 #   make test   set up .venv (first time only) and run every test, notebooks included
-# Others: make notebooks (rebuild + execute notebooks from notebooks/src), make slides, make bench.
+# Others: make notebooks (rebuild + execute notebooks from notebooks/src), make slides (offline reveal.js decks),
+# make student (copies without solutions, in student/), make bench.
 #
 # VENV may point elsewhere (CI keeps it in a cache): make test VENV=/path/to/venv
 PYTHON ?= python3
@@ -10,7 +11,7 @@ PY := $(VENV)/bin/python
 REQ_HASH := $(shell sha256sum requirements.txt | cut -c1-16)
 STAMP := $(VENV)/.course-installed-$(REQ_HASH)
 
-.PHONY: lab test venv notebooks slides bench clean
+.PHONY: lab test venv notebooks slides student bench clean
 
 venv: $(STAMP)
 	@$(PY) -P -c "import course_lib, pathlib, sys; sys.exit(pathlib.Path(course_lib.__file__).resolve().parent != pathlib.Path('$(CURDIR)/course_lib').resolve())" 2>/dev/null \
@@ -39,8 +40,11 @@ notebooks: venv
 slides: venv
 	$(PY) tools/slides.py
 
+student: venv
+	$(PY) tools/student_copies.py
+
 bench: venv
 	$(PY) benchmarks/bench_training.py
 
 clean:
-	rm -rf $(VENV) slides .pytest_cache
+	rm -rf $(VENV) slides student .pytest_cache
