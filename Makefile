@@ -19,7 +19,7 @@ venv: $(STAMP)
 
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 11))" 2>/dev/null \
-	  || { echo "make: the course needs Python 3.11 or newer, and '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing);" \
+	  || { echo "make: the course needs Python 3.11 or newer, and '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo "not found");" \
 	       "run for example: make $(MAKECMDGOALS) PYTHON=python3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -r requirements.txt
