@@ -189,24 +189,39 @@ class LambdaCallback(Callback):
 
 
 class SchedulerCallback(Callback):
-    """Steps a ``torch.optim.lr_scheduler`` scheduler once per epoch (default) or per step.
+    """Steps a learning-rate scheduler from :func:`fit`: once per epoch (default) or per optimizer step.
 
-    For ``ReduceLROnPlateau`` the monitored metric (``monitor``, default ``val_loss``) is passed on.
+    ``SchedulerCallback(scheduler, interval="epoch", monitor="val_loss")`` takes the schedulers of
+    ``torch.optim.lr_scheduler`` and of ``course_lib.schedules``. A ``ReduceLROnPlateau`` (either) gets
+    ``state.logs[monitor]`` at the end of each epoch (``"val_loss"``, ``"val_acc"``, ``"train_loss"``,
+    ``"train_acc"``; give it ``mode="max"`` for an accuracy). Per step (``interval="step"``) suits
+    ``CyclicLR`` and per-batch warm restarts. The scheduler must adjust the optimizer that ``fit``
+    trains with: build the optimizer, the scheduler on it, and pass the same optimizer to ``fit``.
     """
 
     def __init__(self, scheduler, interval: str = "epoch", monitor: str = "val_loss") -> None:
-        if not hasattr(scheduler, "step"):
-            raise TypeError(f"scheduler must have a step() method (a torch.optim.lr_scheduler), "
-                            f"got {_checks.describe(scheduler)}")
+        if not (hasattr(scheduler, "step") and hasattr(scheduler, "optimizer")):
+            raise TypeError(f"scheduler must be a learning-rate scheduler (course_lib.schedules or "
+                            f"torch.optim.lr_scheduler), got {_checks.describe(scheduler)}")
         self.interval = _checks.one_of(interval, "interval", ("epoch", "step"))
         self.monitor = _checks.one_of(monitor, "monitor", tuple(History.FIELDS))
         self.scheduler = scheduler
+        if _watches_a_metric(scheduler) and self.interval == "step":
+            raise ValueError("ReduceLROnPlateau watches a metric measured once per epoch; use interval='epoch'")
+
+    def on_fit_start(self, state: FitState) -> None:
+        if self.scheduler.optimizer is not state.optimizer:
+            raise ValueError("the scheduler adjusts a different optimizer from the one fit trains with; create "
+                             "the optimizer first, build the scheduler on it and pass the same optimizer to "
+                             "fit(optimizer=...)")
 
     def _step(self, state: FitState) -> None:
-        if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            if self.monitor not in state.logs or math.isnan(state.logs[self.monitor]):
-                raise ValueError(f"ReduceLROnPlateau needs {self.monitor!r} each epoch; pass val data to fit()")
-            self.scheduler.step(state.logs[self.monitor])
+        if _watches_a_metric(self.scheduler):
+            value = state.logs.get(self.monitor, math.nan)
+            if math.isnan(value):
+                raise ValueError(f"ReduceLROnPlateau needs {self.monitor!r} at the end of every epoch, but it is "
+                                 f"not recorded; pass validation data to fit() or monitor a train metric")
+            self.scheduler.step(value)
         else:
             self.scheduler.step()
 
@@ -217,6 +232,13 @@ class SchedulerCallback(Callback):
     def on_epoch_end(self, state: FitState) -> None:
         if self.interval == "epoch":
             self._step(state)
+
+
+def _watches_a_metric(scheduler) -> bool:
+    """``ReduceLROnPlateau``, PyTorch's or the course's: ``step()`` takes the monitored metric."""
+    from .schedules import ReduceLROnPlateau   # imported here: schedules builds on this module
+
+    return isinstance(scheduler, (torch.optim.lr_scheduler.ReduceLROnPlateau, ReduceLROnPlateau))
 
 
 # --------------------------------------------------------------------------- one pass over the data

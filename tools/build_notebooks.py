@@ -126,11 +126,18 @@ def _default_metadata(cell: dict) -> dict:
     return {"slideshow": {"slide_type": "-"}}
 
 
+# Live slides (jupyterlab-rise) read these from the notebook's metadata. reveal.js's "white" theme
+# ships its fonts; RISE's default theme ("simple") fetches them from Google Fonts, which fails offline.
+# 1280x720 is the projector size the figures are made for (and what `make slides` uses).
+RISE_SETTINGS = {"theme": "white", "width": 1280, "height": 720}
+
+
 def to_notebook(cells: list[dict]) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
+        "rise": RISE_SETTINGS,
     }
     for i, cell in enumerate(cells):
         meta = {**_default_metadata(cell), **cell["metadata"]}

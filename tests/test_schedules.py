@@ -1,0 +1,470 @@
+"""course_lib.schedules against torch.optim.lr_scheduler (rates, momentum, state dicts both ways), the
+schedules torch lacks against their formulas, the range test on a quadratic with a known stability
+limit, the fit callback, and every bad argument."""
+
+import copy
+import math
+import warnings
+
+import pytest
+import torch
+from torch import nn
+from torch.optim import lr_scheduler as T
+
+from course_lib import schedules as S
+from course_lib.schedules import (ExponentialDecayLR, InverseTimeLR, RangeTestResult, SchedulerCallback, lr_curve,
+                                  lr_range_test)
+from course_lib.training import fit
+
+LRS = (0.1, 0.02, 0.5)  # three parameter groups with different initial rates
+STEPS = 100
+
+CASES = [
+    ("StepLR", dict(step_size=7)),
+    ("StepLR", dict(step_size=10, gamma=0.5)),
+    ("MultiStepLR", dict(milestones=[3, 10, 40])),
+    ("MultiStepLR", dict(milestones=[0, 50], gamma=0.3)),
+    ("ExponentialLR", dict(gamma=0.95)),
+    ("ExponentialLR", dict(gamma=1.02)),
+    ("CosineAnnealingLR", dict(T_max=30)),                       # past T_max the cosine rises again
+    ("CosineAnnealingLR", dict(T_max=17, eta_min=0.001)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=10)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.001)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=5, T_mult=3, eta_min=0.01)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=10)),
+    ("CyclicLR", dict(base_lr=[0.01, 0.001, 0.05], max_lr=[0.1, 0.2, 0.3], step_size_up=5, step_size_down=8,
+                      mode="triangular2")),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=6, mode="exp_range", gamma=0.97)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4, step_size_down=9, base_momentum=0.7,
+                      max_momentum=[0.95, 0.9, 0.85])),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=5, cycle_momentum=False)),
+]
+IDS = [f"{name}-{i}" for i, (name, _) in enumerate(CASES)]
+
+
+def _metrics(seed=0, n=STEPS):
+    """A validation curve that falls, flattens and wobbles: it triggers several cuts."""
+    g = torch.Generator().manual_seed(seed)
+    noise = torch.rand(n, generator=g, dtype=torch.float64)
+    return [1.0 / (1 + 0.3 * t) + 0.05 * float(u) for t, u in enumerate(noise)]
+
+
+PLATEAU_CASES = [
+    dict(patience=2),
+    dict(patience=0, factor=0.5),
+    dict(patience=1, threshold_mode="abs", threshold=0.01),
+    dict(mode="max", patience=1, factor=0.5),
+    dict(mode="max", patience=2, threshold_mode="abs", threshold=0.005, cooldown=3, factor=0.7),
+    dict(patience=1, cooldown=2, min_lr=[0.01, 0.001, 0.2], factor=0.5),
+    dict(patience=1, min_lr=0.004, factor=0.3, eps=1e-3),
+]
+
+
+def _optimizer(device="cpu", kind="sgd", lrs=LRS):
+    params = [nn.Parameter(torch.zeros(2, device=device)) for _ in lrs]
+    groups = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs)]
+    if kind == "adam":
+        return torch.optim.Adam(groups)
+    return torch.optim.SGD(groups, momentum=0.9)
+
+
+def _lrs(opt):
+    return [float(g["lr"]) for g in opt.param_groups]
+
+
+def _momenta(opt):
+    return [g["betas"][0] if "betas" in g else g["momentum"] for g in opt.param_groups]
+
+
+def _run(opt, sched, steps, metrics=None, start=0):
+    """Step ``steps`` times (optimizer first, as in training); the (lrs, momenta) after each step."""
+    rates, momenta = [], []
+    for t in range(start, start + steps):
+        opt.step()
+        sched.step(metrics[t]) if metrics is not None else sched.step()
+        rates.append(_lrs(opt))
+        momenta.append(_momenta(opt))
+        assert sched.get_last_lr() == pytest.approx(rates[-1], rel=1e-12)
+    return rates, momenta
+
+
+def _close(a, b):
+    torch.testing.assert_close(torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64),
+                               rtol=1e-9, atol=1e-15)
+
+
+def _pair(name, kwargs, device="cpu", kind="sgd"):
+    ref_opt, our_opt = _optimizer(device, kind), _optimizer(device, kind)
+    return ref_opt, getattr(T, name)(ref_opt, **kwargs), our_opt, getattr(S, name)(our_opt, **kwargs)
+
+
+# ----------------------------------------------------------------- the same rates as torch, step by step
+@pytest.mark.parametrize("name,kwargs", CASES, ids=IDS)
+def test_rates_equal_torch_over_a_run(device, name, kwargs):
+    ref_opt, ref, our_opt, ours = _pair(name, kwargs, device)
+    assert _lrs(our_opt) == pytest.approx(_lrs(ref_opt)) and ours.get_last_lr() == pytest.approx(ref.get_last_lr())
+    ref_rates, ref_m = _run(ref_opt, ref, STEPS)
+    our_rates, our_m = _run(our_opt, ours, STEPS)
+    _close(our_rates, ref_rates)
+    _close(our_m, ref_m)                                   # CyclicLR moves the momentum too
+    assert len({tuple(r) for r in ref_rates}) >= 2         # the schedule really changes the rates
+    assert ours.base_lrs == pytest.approx(ref.base_lrs) and ours.last_epoch == ref.last_epoch
+
+
+@pytest.mark.parametrize("kwargs", [CASES[12][1], CASES[13][1]], ids=["triangular2", "exp_range"])
+def test_cyclic_cycles_adams_beta1_like_torch(kwargs):
+    ref_opt, ref, our_opt, ours = _pair("CyclicLR", kwargs, kind="adam")
+    ref_rates, ref_m = _run(ref_opt, ref, 60)
+    our_rates, our_m = _run(our_opt, ours, 60)
+    _close(our_rates, ref_rates)
+    _close(our_m, ref_m)
+    assert min(min(m) for m in our_m) < 0.85 < 0.89 < max(max(m) for m in our_m)
+
+
+@pytest.mark.parametrize("kwargs", PLATEAU_CASES, ids=[str(i) for i in range(len(PLATEAU_CASES))])
+def test_plateau_equals_torch(device, kwargs):
+    metrics = _metrics()
+    if kwargs.get("mode") == "max":
+        metrics = [2.0 - m for m in metrics]  # an accuracy-like curve that rises and flattens
+    ref_opt, our_opt = _optimizer(device), _optimizer(device)
+    ref, ours = T.ReduceLROnPlateau(ref_opt, **kwargs), S.ReduceLROnPlateau(our_opt, **kwargs)
+    ref_rates, _ = _run(ref_opt, ref, STEPS, metrics)
+    our_rates, _ = _run(our_opt, ours, STEPS, metrics)
+    assert our_rates == ref_rates                               # the same decisions: equal to the last bit
+    assert len({tuple(r) for r in ref_rates}) >= 3              # at least two cuts
+    assert (ours.best, ours.num_bad_epochs, ours.cooldown_counter) == (ref.best, ref.num_bad_epochs,
+                                                                        ref.cooldown_counter)
+
+
+def test_plateau_takes_tensors_and_nan_like_torch():
+    ref_opt, our_opt = _optimizer(), _optimizer()
+    ref, ours = T.ReduceLROnPlateau(ref_opt, patience=1), S.ReduceLROnPlateau(our_opt, patience=1)
+    values = [torch.tensor(1.0), torch.tensor(0.5), float("nan"), float("nan"), torch.tensor(0.4), math.inf]
+    for v in values:
+        ref.step(v)
+        ours.step(v)
+        assert _lrs(our_opt) == _lrs(ref_opt)
+    assert _lrs(our_opt) == pytest.approx([lr * 0.1 for lr in LRS])
+
+
+# ----------------------------------------------------------------- state dicts, both ways, mid-run
+@pytest.mark.parametrize("name,kwargs", CASES, ids=IDS)
+@pytest.mark.parametrize("direction", ["ours_to_torch", "torch_to_ours"])
+def test_state_dict_round_trip_mid_run(name, kwargs, direction):
+    ref_opt, ref, our_opt, ours = _pair(name, kwargs)
+    assert set(ours.state_dict()) == set(ref.state_dict())      # the same entries
+    expected, _ = _run(ref_opt, ref, STEPS)                     # one uninterrupted torch run
+    first = (_optimizer(), _optimizer())
+    src_cls, dst_cls = (S, T) if direction == "ours_to_torch" else (T, S)
+    src = getattr(src_cls, name)(first[0], **kwargs)
+    _run(first[0], src, 37)
+    dst_opt = _optimizer()
+    dst = getattr(dst_cls, name)(dst_opt, **kwargs)             # a fresh scheduler: the saved state overrides it
+    dst_opt.load_state_dict(copy.deepcopy(first[0].state_dict()))
+    dst.load_state_dict(copy.deepcopy(src.state_dict()))
+    assert dst.get_last_lr() == pytest.approx(expected[36], rel=1e-12)
+    rest, _ = _run(dst_opt, dst, STEPS - 37, start=37)
+    _close(rest, expected[37:])
+
+
+@pytest.mark.parametrize("direction", ["ours_to_torch", "torch_to_ours"])
+def test_plateau_state_dict_round_trip_mid_run(direction):
+    kwargs, metrics = dict(patience=1, cooldown=2, factor=0.5, min_lr=0.001), _metrics(1)
+    ref_opt = _optimizer()
+    expected, _ = _run(ref_opt, T.ReduceLROnPlateau(ref_opt, **kwargs), STEPS, metrics)
+    src_cls, dst_cls = (S, T) if direction == "ours_to_torch" else (T, S)
+    opt = _optimizer()
+    src = src_cls.ReduceLROnPlateau(opt, **kwargs)
+    _run(opt, src, 41, metrics)
+    assert set(src.state_dict()) == set(T.ReduceLROnPlateau(_optimizer(), **kwargs).state_dict())
+    dst_opt = _optimizer()
+    dst = dst_cls.ReduceLROnPlateau(dst_opt, **kwargs)
+    dst_opt.load_state_dict(copy.deepcopy(opt.state_dict()))
+    dst.load_state_dict(copy.deepcopy(src.state_dict()))
+    rest, _ = _run(dst_opt, dst, STEPS - 41, metrics, start=41)
+    assert rest == expected[41:]
+
+
+def test_cyclic_state_dict_keeps_a_callable_objects_scale_fn():
+    class Halve:
+        def __init__(self):
+            self.base = 0.5
+
+        def __call__(self, x):
+            return self.base ** x
+
+    ref_opt, our_opt = _optimizer(), _optimizer()
+    kw = dict(base_lr=0.01, max_lr=0.1, step_size_up=3)
+    ref, ours = T.CyclicLR(ref_opt, scale_fn=Halve(), **kw), S.CyclicLR(our_opt, scale_fn=Halve(), **kw)
+    _close(_run(our_opt, ours, 20)[0], _run(ref_opt, ref, 20)[0])
+    state = ours.state_dict()
+    assert state["_scale_fn_custom"] == {"base": 0.5} == ref.state_dict()["_scale_fn_custom"]
+    other = S.CyclicLR(_optimizer(), scale_fn=Halve(), **kw)
+    other._scale_fn_custom.base = 0.9
+    other.load_state_dict(ref.state_dict())
+    assert other._scale_fn_custom.base == 0.5 and other.last_epoch == 20
+    assert S.CyclicLR(_optimizer(), scale_fn=lambda x: 1.0, **kw).state_dict()["_scale_fn_custom"] is None
+
+
+def test_warm_restarts_with_fractional_epochs_like_torch():
+    ref_opt, ref, our_opt, ours = _pair("CosineAnnealingWarmRestarts", dict(T_0=2, T_mult=2, eta_min=0.01))
+    batches = 4
+    for epoch in range(12):
+        for i in range(batches):
+            ref_opt.step(), our_opt.step()
+            ref.step(epoch + i / batches)
+            ours.step(epoch + i / batches)
+            _close(_lrs(our_opt), _lrs(ref_opt))
+    for _ in range(5):  # plain steps after explicit ones continue from there, as in torch
+        ref.step(), ours.step()
+        _close(_lrs(our_opt), _lrs(ref_opt))
+
+
+# ----------------------------------------------------------------- the forms torch lacks, by their formula
+def test_inverse_time_decay_formula():
+    k = 0.25
+    rates = lr_curve(lambda opt: InverseTimeLR(opt, k=k), 40, lr=0.3)
+    expected = torch.tensor([0.3 / (1 + k * t) for t in range(41)], dtype=torch.float64)
+    torch.testing.assert_close(rates, expected, rtol=1e-12, atol=0)
+    assert rates[4].item() == pytest.approx(0.15)     # halved at t = 1/k
+    assert rates[36].item() == pytest.approx(0.03)    # a tenth at t = 9/k
+
+
+def test_exponential_decay_smooth_and_staircase():
+    gamma, n = 0.1, 10
+    smooth = lr_curve(lambda opt: ExponentialDecayLR(opt, gamma=gamma, step_size=n), 50, lr=0.5)
+    stairs = lr_curve(lambda opt: ExponentialDecayLR(opt, gamma=gamma, step_size=n, staircase=True), 50, lr=0.5)
+    t = torch.arange(51, dtype=torch.float64)
+    torch.testing.assert_close(smooth, 0.5 * gamma ** (t / n), rtol=1e-12, atol=0)
+    torch.testing.assert_close(stairs, 0.5 * gamma ** torch.div(t, n, rounding_mode="floor"), rtol=1e-12, atol=0)
+    # the deck's η₀ / γ^(n/N) with γ = 10: a factor of ten every N epochs
+    assert smooth[n].item() == pytest.approx(0.05) and smooth[2 * n].item() == pytest.approx(0.005)
+    # staircase = torch's StepLR; step_size=1 = torch's ExponentialLR
+    torch.testing.assert_close(stairs, lr_curve(lambda opt: T.StepLR(opt, step_size=n, gamma=gamma), 50, lr=0.5))
+    torch.testing.assert_close(lr_curve(lambda opt: ExponentialDecayLR(opt, gamma=0.9), 50),
+                               lr_curve(lambda opt: T.ExponentialLR(opt, gamma=0.9), 50))
+
+
+def test_lr_curve_reads_a_schedule():
+    rates = lr_curve(lambda opt: S.StepLR(opt, step_size=3, gamma=0.5), 7, lr=1.0)
+    assert rates.tolist() == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25]
+    rates = lr_curve(lambda opt: S.ReduceLROnPlateau(opt, patience=0), 3, metrics=[1.0, 2.0, 3.0])
+    assert rates.tolist() == pytest.approx([1.0, 1.0, 0.1, 0.01])
+    with pytest.raises(ValueError, match="needs metrics with one value per step"):
+        lr_curve(lambda opt: S.ReduceLROnPlateau(opt), 3)
+
+
+# ----------------------------------------------------------------- the range test
+def _quadratic_problem(seed, a=2.0, n=512):
+    """Predict y ~ N(3, 1) with ŷ = w·a: loss mean((a w − y)²) has curvature 2a² on EVERY batch,
+    so SGD is stable exactly for lr < 2 / (2a²) = 1/a²; the batch noise keeps w moving."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.full((n, 1), a)
+    y = torch.randn(n, 1, generator=g) + 3.0
+    model = nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(0.0)
+    return model, (x, y), 1.0 / a**2
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_range_test_finds_the_stability_limit_and_restores_everything(seed):
+    model, data, limit = _quadratic_problem(seed)                 # plain SGD: stable for lr < 2 / curvature
+    beta = 0.5
+    limit *= 1 + beta                                              # heavy ball: stable for lr < 2 (1 + β) / curvature
+    opt = torch.optim.SGD(model.parameters(), lr=0.123, momentum=beta)
+    model(data[0][:4]).pow(2).mean().backward()
+    opt.step()                                                     # a momentum buffer to restore
+    opt.zero_grad()
+    model.eval()
+    weights, opt_state = copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict())
+    r = lr_range_test(model, data, optimizer=opt, lr_min=1e-4, lr_max=10.0, steps=200, batch_size=16,
+                      generator=torch.Generator().manual_seed(seed))
+    assert isinstance(r, RangeTestResult)
+    assert r.exploded_at is not None and limit < r.exploded_at < 2 * limit     # blows up just past 2/curvature
+    assert len(r.lrs) < 200 and r.lrs[-1] == r.exploded_at
+    assert r.suggestion < limit / 10 and r.min_loss_lr / 10 < limit / 2         # both suggestions are safe
+    assert r.losses[-1] > 4 * min(r.losses)
+    lrs = torch.tensor(r.lrs)
+    torch.testing.assert_close(lrs[1:] / lrs[:-1], torch.full((len(lrs) - 1,), (1e5) ** (1 / 199)))
+    # everything restored: weights, optimizer state (momentum buffer, lr), eval mode
+    assert torch.equal(model.weight, weights["weight"]) and not model.training
+    state = opt.state_dict()
+    assert state["param_groups"][0]["lr"] == 0.123
+    assert torch.equal(state["state"][0]["momentum_buffer"], opt_state["state"][0]["momentum_buffer"])
+
+
+def test_range_test_without_explosion_and_with_a_factory(device):
+    model, (x, y), limit = _quadratic_problem(0)
+    data = (x.to(device), y.to(device))                        # the data's device decides; the model follows
+    r = lr_range_test(model, data, optimizer=lambda p: torch.optim.SGD(p, lr=1.0), lr_min=1e-4, lr_max=0.1,
+                      steps=60, generator=torch.Generator().manual_seed(0))
+    assert r.exploded_at is None and len(r.lrs) == 60 and r.lrs[-1] == pytest.approx(0.1)
+    assert r.losses[-1] < r.losses[0] / 2                      # the loss fell while the rate grew
+    assert model.weight.item() == 0.0
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = r.plot()
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "learning rate" and ax.get_legend() is not None
+
+
+# ----------------------------------------------------------------- with fit
+def _regression(n=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, generator=g)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.1 * torch.randn(n, 1, generator=g)
+    return x, y
+
+
+def test_callback_steps_a_schedule_per_epoch_with_fit(device):
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = S.StepLR(opt, step_size=2, gamma=0.5)
+    h = fit(model, _regression(), _regression(seed=1), epochs=6, optimizer=opt, batch_size=16,
+            callbacks=[SchedulerCallback(sched)], seed=0, device=device)
+    assert h.lr == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
+    assert sched.last_epoch == 6
+
+
+@pytest.mark.parametrize("cls", [S.ReduceLROnPlateau, T.ReduceLROnPlateau], ids=["ours", "torch"])
+def test_callback_feeds_plateau_the_monitored_metric(cls):
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)  # too large: the loss soon stops improving
+    sched = cls(opt, patience=0, factor=0.5)
+    h = fit(model, _regression(), _regression(seed=1), epochs=12, optimizer=opt, batch_size=8,
+            callbacks=[SchedulerCallback(sched, monitor="val_loss")], seed=0)
+    replay_opt = _optimizer(lrs=(0.5,))
+    replay = T.ReduceLROnPlateau(replay_opt, patience=0, factor=0.5)
+    expected = [0.5]
+    for v in h.val_loss[:-1]:
+        replay.step(v)
+        expected.append(_lrs(replay_opt)[0])
+    assert h.lr == pytest.approx(expected)
+    assert min(h.lr) < 0.5                                         # it did cut the rate
+
+
+def test_callback_per_step_with_cyclic():
+    model = nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = S.CyclicLR(opt, base_lr=0.001, max_lr=0.05, step_size_up=3)
+    fit(model, _regression(), epochs=2, optimizer=opt, batch_size=16, callbacks=[SchedulerCallback(sched, "step")],
+        seed=0)
+    assert sched.last_epoch == 8                                   # 2 epochs × 4 batches
+    assert sched.get_last_lr()[0] == pytest.approx(0.001 + 0.049 * 2 / 3)  # t = 8: falling, 2/3 of the way up
+
+
+def test_callback_errors():
+    model = nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="different optimizer from the one fit trains with"):
+        fit(model, _regression(), epochs=1, lr=0.1, callbacks=[SchedulerCallback(S.StepLR(opt, 2))])
+    with pytest.raises(ValueError, match="needs 'val_loss' at the end of every epoch"):
+        fit(model, _regression(), epochs=1, optimizer=opt, callbacks=[SchedulerCallback(S.ReduceLROnPlateau(opt))])
+    with pytest.raises(ValueError, match="use interval='epoch'"):
+        SchedulerCallback(S.ReduceLROnPlateau(opt), interval="step")
+    with pytest.raises(TypeError, match="scheduler must be a learning-rate scheduler .*, got str"):
+        SchedulerCallback("StepLR")
+    with pytest.raises(ValueError, match="monitor must be one of"):
+        SchedulerCallback(S.StepLR(opt, 2), monitor="val_error")
+
+
+# ----------------------------------------------------------------- bad arguments
+def _opt():
+    return _optimizer()
+
+
+BAD = [
+    (lambda: S.StepLR(_opt(), step_size=0), ValueError, r"step_size must be an int in \[1, inf\), got 0"),
+    (lambda: S.StepLR(_opt(), step_size=2.5), TypeError, "step_size must be an int .*, got float 2.5"),
+    (lambda: S.StepLR(_opt(), step_size=3, gamma=-0.1), ValueError, r"gamma must be a real number in \(0, inf\)"),
+    (lambda: S.StepLR("sgd", step_size=3), TypeError, "optimizer must be a torch.optim.Optimizer, got str"),
+    (lambda: S.StepLR(_opt(), 3, last_epoch=-2), ValueError, "last_epoch must be an int in"),
+    (lambda: S.MultiStepLR(_opt(), milestones=[30, 10]), ValueError, r"strictly increasing .*, got \[30, 10\]"),
+    (lambda: S.MultiStepLR(_opt(), milestones=[10, 10]), ValueError, "strictly increasing"),
+    (lambda: S.MultiStepLR(_opt(), milestones=30), TypeError, "milestones must be a list"),
+    (lambda: S.MultiStepLR(_opt(), milestones=[-1, 3]), ValueError, r"milestones\[\] must be an int in \[0, inf\)"),
+    (lambda: S.ExponentialLR(_opt(), gamma=0), ValueError, "gamma must be a real number in"),
+    (lambda: S.ExponentialLR(_opt(), gamma="0.9"), TypeError, "gamma must be a real number .*, got str"),
+    (lambda: S.ExponentialDecayLR(_opt(), gamma=0.1, step_size=0), ValueError, "step_size must be"),
+    (lambda: S.ExponentialDecayLR(_opt(), gamma=0.1, staircase=1), TypeError, "staircase must be True or False"),
+    (lambda: S.InverseTimeLR(_opt(), k=-1), ValueError, r"k must be a real number in \[0, inf\), got -1"),
+    (lambda: S.CosineAnnealingLR(_opt(), T_max=0), ValueError, "T_max must be an int in"),
+    (lambda: S.CosineAnnealingLR(_opt(), T_max=10, eta_min=-0.1), ValueError, "eta_min must be"),
+    (lambda: S.CosineAnnealingWarmRestarts(_opt(), T_0=0), ValueError, "T_0 must be an int in"),
+    (lambda: S.CosineAnnealingWarmRestarts(_opt(), T_0=5, T_mult=0), ValueError, "T_mult must be an int in"),
+    (lambda: S.CosineAnnealingWarmRestarts(_opt(), T_0=5, T_mult=1.5), TypeError, "T_mult must be an int"),
+    (lambda: S.CyclicLR(_opt(), 0.01, 0.1, mode="triangle"), ValueError,
+     "mode must be one of 'triangular', 'triangular2', 'exp_range', got 'triangle'"),
+    (lambda: S.CyclicLR(_opt(), 0.01, 0.1, step_size_up=0), ValueError, "step_size_up must be an int in"),
+    (lambda: S.CyclicLR(_opt(), 0.01, 0.1, step_size_down=-3), ValueError, "step_size_down must be an int in"),
+    (lambda: S.CyclicLR(_opt(), 0.01, [0.1, 0.2]), ValueError, "one value per parameter group .3., got 2 values"),
+    (lambda: S.CyclicLR(_opt(), 0.01, 0.1, scale_mode="epochs"), ValueError, "scale_mode must be one of"),
+    (lambda: S.CyclicLR(_opt(), 0.01, 0.1, scale_fn=3), TypeError, "scale_fn must be a function"),
+    (lambda: S.CyclicLR(torch.optim.Rprop([nn.Parameter(torch.zeros(1))]), 0.01, 0.1), ValueError,
+     "cycle_momentum=True needs an optimizer with momentum"),
+    (lambda: S.ReduceLROnPlateau(_opt(), mode="minimum"), ValueError, "mode must be one of 'min', 'max'"),
+    (lambda: S.ReduceLROnPlateau(_opt(), factor=1.0), ValueError, r"factor must be a real number in \(0, 1\)"),
+    (lambda: S.ReduceLROnPlateau(_opt(), patience=-1), ValueError, "patience must be an int in"),
+    (lambda: S.ReduceLROnPlateau(_opt(), threshold_mode="relative"), ValueError, "threshold_mode must be one of"),
+    (lambda: S.ReduceLROnPlateau(_opt(), cooldown=-1), ValueError, "cooldown must be an int in"),
+    (lambda: S.ReduceLROnPlateau(_opt(), min_lr=[0.1]), ValueError, "min_lr must be a number or a list"),
+    (lambda: S.ReduceLROnPlateau(_opt(), min_lr=-0.1), ValueError, "min_lr must be a real number"),
+    (lambda: S.ReduceLROnPlateau(_opt()).step("low"), TypeError, "metrics must be a number"),
+    (lambda: lr_curve("StepLR", 10), TypeError, "make_scheduler must be a function"),
+]
+
+
+@pytest.mark.parametrize("make,error,match", BAD, ids=[str(i) for i in range(len(BAD))])
+def test_bad_arguments_are_rejected(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_range_test_bad_arguments():
+    model, data, _ = _quadratic_problem(0)
+    with pytest.raises(ValueError, match="lr_max must be larger than lr_min"):
+        lr_range_test(model, data, lr_min=1.0, lr_max=0.1)
+    with pytest.raises(ValueError, match=r"steps must be an int in \[2, inf\), got 1"):
+        lr_range_test(model, data, steps=1)
+    with pytest.raises(ValueError, match=r"diverge_factor must be a real number in \(1, inf\)"):
+        lr_range_test(model, data, diverge_factor=1.0)
+    with pytest.raises(ValueError, match=r"smoothing must be a real number in \[0, 1\)"):
+        lr_range_test(model, data, smoothing=1.0)
+    with pytest.raises(TypeError, match="model must be an nn.Module"):
+        lr_range_test("net", data)
+    with pytest.raises(TypeError, match="not an iterator"):
+        lr_range_test(model, iter([data]))
+
+
+def test_no_warnings_in_the_usual_loop():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name, kwargs in CASES:
+            _, _, opt, sched = _pair(name, kwargs)
+            _run(opt, sched, 5)
+
+
+@pytest.mark.parametrize("name,kwargs", CASES, ids=IDS)
+def test_resuming_with_last_epoch(name, kwargs):
+    # the older way to resume: load the optimizer (it carries initial_lr), then pass last_epoch
+    ref_opt = _optimizer()
+    expected, _ = _run(ref_opt, getattr(T, name)(ref_opt, **kwargs), 53)   # one uninterrupted run
+    runs = {}
+    for module in (T, S):
+        opt = _optimizer()
+        _run(opt, getattr(module, name)(opt, **kwargs), 23)
+        resumed = _optimizer()
+        resumed.load_state_dict(copy.deepcopy(opt.state_dict()))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about the initial step before optimizer.step()
+            later = getattr(module, name)(resumed, last_epoch=22, **kwargs)
+        runs[module] = [_lrs(resumed)] + _run(resumed, later, 30)[0]
+    _close(runs[S], expected[22:])
+    if name == "CosineAnnealingWarmRestarts" and kwargs.get("T_mult", 1) > 1:
+        # torch restarts the count from T_i = T_0 here, off the uninterrupted schedule; ours resumes on it
+        assert not torch.allclose(torch.tensor(runs[T]), torch.tensor(expected[22:]))
+    else:
+        _close(runs[T], expected[22:])
