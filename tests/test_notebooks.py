@@ -74,6 +74,12 @@ def test_exercises_have_attempt_check_and_hidden_solution(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_live_slides_need_no_internet(path):
+    """RISE reads its settings from the notebook: a theme whose fonts ship with reveal.js, the projector size."""
+    assert json.loads(path.read_text())["metadata"].get("rise") == build.RISE_SETTINGS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_is_in_the_readme_course_map(path):
     assert path.name in (ROOT / "README.md").read_text()
 
