@@ -99,3 +99,25 @@ def test_an_exercise_without_a_solution_is_refused():
     nb.cells = [nbformat.v4.new_code_cell("answer = None", metadata={"tags": ["exercise"]})]
     with pytest.raises(ValueError, match="1 exercise cells but 0 solution cells"):
         student_copies.student_copy(nb)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem[:2] for p in NOTEBOOKS])
+def test_every_check_a_student_meets_has_tested_hints(path):
+    """Each checker used in the notebook's check cells is exercised with wrong answers in its test file.
+
+    ``tests/test_exercises_exNN.py`` must call the checker and expect a ``[wrong]`` verdict with a hint
+    (the message a student sees when an answer is wrong); this test keeps a new checker from
+    arriving without them.
+    """
+    import re
+
+    cells = nbformat.read(path, as_version=4).cells
+    checks = {m for c in cells if c.cell_type == "code" and "solution" not in _tags(c)
+              for m in re.findall(r"\bex\.(check_\w+)\(", c.source)}
+    assert checks, f"{path.name} has no exercise checks"
+    tests = ROOT / "tests" / f"test_exercises_ex{path.name[:2]}.py"
+    assert tests.exists(), f"{tests.name} is missing"
+    text = tests.read_text()
+    assert "[wrong]" in text, f"{tests.name} never checks a [wrong] verdict"
+    for name in sorted(checks):
+        assert text.count(name) >= 2, f"{tests.name} does not test {name} with right and wrong answers"
