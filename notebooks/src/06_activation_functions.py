@@ -1,0 +1,695 @@
+# %% [markdown]
+# # 06 · Activation functions
+#
+# **Learning objectives.** After this notebook you can
+# 1. **write** sigmoid, tanh, ReLU, Leaky ReLU, PReLU, ELU and Maxout and their derivatives, and **draw** them;
+# 2. **explain** with numbers why a saturated sigmoid kills the gradient ($\sigma' \le 1/4$, and its product through layers);
+# 3. **explain** why inputs that are all positive (sigmoid outputs) force every weight of a unit to move the same way, and
+#    **show** the zig-zag path this causes;
+# 4. **produce** and **count** dead ReLUs (a large negative bias, a too-large learning rate);
+# 5. **compare** the activations on a real network, over several seeds, and **choose** one.
+#
+# *Lecture:* "How to Train ConvNets" (Stephen Baek: the activation functions and their formulas, "kills off gradients when
+# saturated", the non-negative inputs question, dead ReLUs from a large negative bias, Leaky ReLU, PReLU, ELU, Maxout, the
+# TL;DR); "Regularization" (Computer Vision: ReLU as the design choice that avoids vanishing gradients in deep nets);
+# "Regularization and Optimization of DNNs" (dying ReLUs and the variants, which initialization goes with which activation).
+# *Runs in:* about 30 s on one CPU core (fast profile).
+
+# %% [markdown]
+# ## Set-up
+# Profile, seed and device are set in one place. `COURSE_PROFILE=full` switches the experiments on real data to MNIST and
+# wider networks (see the README).
+
+# %%
+import math
+import warnings
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib import fit, load_dataset, mlp, setup_notebook, show_source
+from course_lib.activations import (ELU, PReLU, LeakyReLU, Maxout, ReLU, Sigmoid, Tanh, active_fraction, dead_fraction,
+                                    elu, elu_derivative, leaky_relu, leaky_relu_derivative, prelu, prelu_derivative,
+                                    relu, relu_derivative, sigmoid, sigmoid_derivative, tanh, tanh_derivative)
+from course_lib.exercises import ex06 as ex
+from course_lib.training import DivergenceWarning
+
+ctx = setup_notebook(seed=0)
+SEEDS = [0, 1]
+DATASET = ctx.pick(fast="digits", full="mnist")
+WIDTH = ctx.pick(fast=64, full=256)
+BATCH = ctx.pick(fast=32, full=128)
+COLORS = {"sigmoid": "tab:red", "tanh": "tab:orange", "relu": "tab:blue", "leaky_relu": "tab:green",
+          "prelu": "tab:olive", "elu": "tab:purple"}
+LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "Leaky ReLU (0.1)",
+          "prelu": "PReLU (a = 0.25)", "elu": "ELU (α = 1)"}
+
+# %% [markdown]
+# ## 1. The functions and their derivatives
+# A unit computes $h = f(z)$ of its pre-activation $z = w^\top x + b$. Backpropagation multiplies the gradient arriving at $h$ by
+# $f'(z)$, so the derivative decides how much gradient a unit passes back:
+#
+# | name | $f(z)$ | $f'(z)$ | range |
+# | --- | --- | --- | --- |
+# | sigmoid | $\sigma(z) = \dfrac{1}{1+e^{-z}}$ | $\sigma(z)\,(1-\sigma(z))$ | $(0, 1)$ |
+# | tanh | $\tanh(z) = 2\sigma(2z) - 1$ | $1 - \tanh^2(z)$ | $(-1, 1)$ |
+# | ReLU | $\max(0, z)$ | $1$ if $z>0$, else $0$ | $[0, \infty)$ |
+# | Leaky ReLU | $\max(a z, z)$, $a$ fixed (0.01 in PyTorch, 0.1 in the deck) | $1$ or $a$ | $\mathbb{R}$ |
+# | PReLU | $\max(a z, z)$, $a$ **learned** by backprop | $1$ or $a$; $\;\partial f/\partial a = \min(0, z)$ | $\mathbb{R}$ |
+# | ELU | $z$ if $z>0$, else $\alpha(e^{z}-1)$ | $1$, else $\alpha e^{z} = f(z) + \alpha$ | $(-\alpha, \infty)$ |
+# | Maxout | $\max(w_1^\top x + b_1,\ w_2^\top x + b_2)$ | to the winning piece only | $\mathbb{R}$ |
+#
+# `course_lib.activations` implements each one with the names and arguments of PyTorch (`sigmoid(input)` like
+# `torch.sigmoid`, `elu(input, alpha=1.0, inplace=False)` like `F.elu`, layers `ELU(alpha=1.0)`, `PReLU(num_parameters=1,
+# init=0.25)`, ...), and the derivatives for plotting. Two of them:
+
+# %% {"tags": ["listing"]}
+show_source(sigmoid)
+show_source(elu)
+show_source(elu_derivative)
+
+# %% [markdown]
+# ### Every function with its derivative
+
+# %% {"tags": ["plot"]}
+z = torch.linspace(-4, 4, 801)
+a_prelu = torch.tensor([0.25])
+curves = {"sigmoid": (sigmoid(z), sigmoid_derivative(z)), "tanh": (tanh(z), tanh_derivative(z)),
+          "relu": (relu(z), relu_derivative(z)),
+          "leaky_relu": (leaky_relu(z, 0.1), leaky_relu_derivative(z, 0.1)),
+          "prelu": (prelu(z, a_prelu), prelu_derivative(z, a_prelu)), "elu": (elu(z), elu_derivative(z))}
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+for name, (f, d) in curves.items():
+    style = dict(color=COLORS[name], label=LABELS[name], lw=2.2, ls="--" if name == "prelu" else "-")
+    axes[0].plot(z, f, **style)
+    axes[1].plot(z, d, **style)
+axes[0].set(xlabel="z", ylabel="f(z)", title="Activation functions", ylim=(-1.5, 3))
+axes[1].set(xlabel="z", ylabel="f'(z)", title="Their derivatives", ylim=(-0.1, 1.15))
+axes[1].axhline(0.25, color="tab:red", ls=":", lw=1)
+axes[0].legend(fontsize=11, loc="upper left")
+plt.show()
+
+# %% [markdown]
+# Read the right panel as "how much gradient passes": the sigmoid never passes more than a quarter (dotted line), the tanh at
+# most 1 but only near 0, both fade to 0 on either side. The rectifiers pass the gradient unchanged for $z > 0$; for $z < 0$
+# ReLU passes nothing, Leaky ReLU and PReLU a fixed or learned fraction, ELU a fraction $e^{z}$ that fades for very negative $z$.
+# ReLU's derivative jumps at 0 (PyTorch, like us, uses the left value there: $\text{ReLU}'(0) = 0$).
+#
+# ### Checking the derivatives against autograd and the functions against PyTorch
+# Each derivative equals the gradient autograd computes through PyTorch's own function, and each function equals PyTorch's
+# (the tests in `tests/test_activations.py` do the same on every device, for the layers too, and for the gradients):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+z64 = torch.linspace(-30, 30, 6001, dtype=torch.float64)  # includes z = 0 and saturated values
+pairs = {"sigmoid": (sigmoid, torch.sigmoid, sigmoid_derivative, {}), "tanh": (tanh, torch.tanh, tanh_derivative, {}),
+         "relu": (relu, F.relu, relu_derivative, {}), "leaky_relu": (leaky_relu, F.leaky_relu, leaky_relu_derivative,
+                                                                     {"negative_slope": 0.1}),
+         "elu": (elu, F.elu, elu_derivative, {"alpha": 0.5})}
+for name, (ours, torchs, derivative, kw) in pairs.items():
+    zz = z64.clone().requires_grad_()
+    torchs(zz, **kw).sum().backward()
+    value_err = (ours(z64, **kw) - torchs(z64, **kw)).abs().max().item()
+    grad_err = (derivative(z64, **kw) - zz.grad).abs().max().item()
+    print(f"{name:10s}  ours = torch: {value_err < 1e-12}   derivative = autograd: {grad_err < 1e-12}   (to 1e-12)")
+    assert value_err < 1e-12 and grad_err < 1e-12
+
+# %% [markdown]
+# ### PReLU: a drop-in for `nn.PReLU`, with a learned slope
+# The slope is a parameter named `weight`, as in PyTorch, so state dicts load both ways. Ten SGD steps on negative inputs
+# whose target slope is 0.6 move it from its initial 0.25:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+ours = PReLU(num_parameters=1, init=0.25)
+print(ours, dict(ours.named_parameters()).keys())
+theirs = nn.PReLU()
+theirs.load_state_dict(ours.state_dict())                      # ours -> torch
+z_neg = -torch.rand(200, generator=ctx.rng(3)) * 3
+opt = torch.optim.SGD(ours.parameters(), lr=0.1)
+for step in range(10):
+    opt.zero_grad()
+    F.mse_loss(ours(z_neg), 0.6 * z_neg).backward()             # the slope should become 0.6
+    opt.step()
+print(f"learned slope after 10 steps: {ours.weight.item():.3f}")
+theirs.load_state_dict(ours.state_dict())
+assert torch.equal(theirs(z_neg), ours(z_neg)) and abs(ours.weight.item() - 0.6) < 0.05
+
+# %% [markdown]
+# He et al. (2015) learn one slope per channel (`num_parameters=C`) and do not put weight decay on it: decay would pull
+# every slope towards 0, i.e. towards ReLU.
+#
+# ### Maxout: the max of $k$ learned linear pieces
+# A Maxout unit (Goodfellow et al., 2013) computes $h(x) = \max_{j=1..k}(w_j^\top x + b_j)$: a learned, convex,
+# piecewise-linear function. ReLU is the special case $k = 2$ with one piece fixed at 0, Leaky ReLU the case
+# $(w, b)$ and $(a w, a b)$. It never saturates and never dies, at the price of $k$ times the parameters.
+
+# %% {"tags": ["listing"]}
+show_source(Maxout)
+
+# %% [markdown]
+# ### A Maxout unit of one input, with 4 random pieces
+
+# %% {"tags": ["plot"]}
+unit = Maxout(1, 1, pieces=4, generator=ctx.rng(7))
+with torch.no_grad():
+    unit.weight.mul_(3)                                         # steeper pieces, for a readable picture
+    xs = torch.linspace(-3, 3, 301).unsqueeze(1)
+    pieces = F.linear(xs, unit.weight, unit.bias)               # (301, 4): each piece
+    out = unit(xs)
+fig, ax = plt.subplots(figsize=(8, 4.2))
+for j in range(4):
+    ax.plot(xs, pieces[:, j], ls="--", lw=1.5, label=f"piece {j + 1}: $w_{j + 1} x + b_{j + 1}$")
+ax.plot(xs, out, color="k", lw=3.5, alpha=0.6, label="Maxout: the max")
+ax.set(xlabel="x", ylabel="output", title="Maxout with k = 4: a learned convex function", ylim=(-4, 6))
+ax.legend(fontsize=11, ncol=2, loc="upper center")
+plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+assert torch.equal(out, pieces.max(dim=1, keepdim=True).values)     # the definition
+relu_like = Maxout(5, 3, pieces=2, generator=ctx.rng(8))
+linear = nn.Linear(5, 3)
+with torch.no_grad():                                                # piece 1: a linear map, piece 2: 0
+    relu_like.weight[0::2], relu_like.bias[0::2] = linear.weight, linear.bias
+    relu_like.weight[1::2], relu_like.bias[1::2] = 0.0, 0.0
+x5 = torch.randn(100, 5, generator=ctx.rng(9))
+print("Maxout with pieces (w, b) and 0 equals ReLU(w x + b):", torch.allclose(relu_like(x5), F.relu(linear(x5))))
+assert torch.allclose(relu_like(x5), F.relu(linear(x5)))
+
+# %% [markdown]
+# ## 2. Saturation kills the gradient
+# $\sigma'(z) = \sigma(z)(1 - \sigma(z))$ is largest at $z = 0$, where $\sigma = 1/2$ and $\sigma' = 1/4$. Away from 0 the unit
+# **saturates**: its output is stuck near 0 or 1 and $\sigma'(z) \approx e^{-|z|}$. The chain rule
+# $\partial L/\partial z = \partial L/\partial \sigma \cdot \sigma'(z)$ then passes almost nothing back, whatever the loss says.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+points = torch.tensor([0.0, 1.0, 2.0, 5.0, 10.0, -10.0], dtype=torch.float64)
+for p, s, d, t in zip(points.tolist(), sigmoid(points).tolist(), sigmoid_derivative(points).tolist(),
+                      tanh_derivative(points).tolist()):
+    print(f"z = {p:5.1f}:  sigma(z) = {s:.5f}   sigma'(z) = {d:.2e}   tanh'(z) = {t:.2e}")
+grid = torch.arange(-50_000, 50_001, dtype=torch.float64) / 1000                # z in [-50, 50], step 0.001
+d_grid = sigmoid_derivative(grid)
+print(f"max over z in [-50, 50] of sigma'(z) = {d_grid.max().item():.6f} at z = {grid[d_grid.argmax()].item():g}")
+assert d_grid.max().item() <= 0.25 + 1e-15 and abs(d_grid.max().item() - 0.25) < 1e-12
+assert (d_grid[grid.abs() >= 10] < 5e-5).all(), "saturated: the gradient vanishes"
+
+# %% [markdown]
+# ### Through several layers
+# In a stack of sigmoid layers the gradient reaching layer $l$ contains one factor $\sigma'$ per
+# layer above it (times the weights). Even at the best point $z = 0$ that is at most
+#
+# $$\left(\tfrac14\right)^{L}:\qquad L = 2: 0.0625, \quad L = 5: 9.8\cdot10^{-4}, \quad L = 10: 9.5\cdot10^{-7},$$
+#
+# so with weights of moderate size the early layers of a deep sigmoid net hardly learn. tanh's factor is at most 1 (at $z = 0$),
+# ReLU's exactly 1 for every active unit. We measure it: an MLP with five hidden layers of the same width on the training
+# set, initialized as the lecture recommends for each activation (Xavier, $\text{Var}(W) = 1/\text{fan}_\text{avg}$, for
+# sigmoid and tanh; He, $2/\text{fan}_\text{in}$, for the rectifiers; notebook 08 explains both), one backward pass of the
+# cross-entropy, and the norm of the gradient of each layer's weights. The helpers that build these networks:
+
+# %% {"tags": ["listing"]}
+def init_for(name, generator):
+    """The lecture's initialization for an activation: Xavier for sigmoid/tanh, He for the rectifiers."""
+    if name in ("sigmoid", "tanh"):
+        return lambda w: nn.init.xavier_normal_(w, generator=generator)
+    return lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu", generator=generator)
+
+
+ACTIVATION_LAYERS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": lambda: LeakyReLU(0.1),
+                     "elu": ELU}
+
+
+def deep_net(name, data, seed, depth=5):
+    """An MLP with `depth` hidden layers of WIDTH units and activation `name`, drawn from seed."""
+    g = ctx.rng(seed)
+    return mlp(data.num_features, [WIDTH] * depth, data.num_classes, activation=ACTIVATION_LAYERS[name],
+               generator=g, init=init_for(name, g)).to(ctx.device)
+
+
+# %% [markdown]
+# ### Measuring the gradient of each layer
+# One backward pass per network, on (up to) 2000 training examples, both seeds:
+
+# %%
+datasets = {seed: load_dataset(DATASET, seed=seed, device=ctx.device) for seed in SEEDS}
+print(datasets[0])
+layer_grads = {}
+for seed in SEEDS:
+    x_tr, y_tr = datasets[seed].train.x[:2000], datasets[seed].train.y[:2000]
+    for name in ("sigmoid", "tanh", "relu"):
+        net = deep_net(name, datasets[seed], seed)
+        F.cross_entropy(net(x_tr), y_tr).backward()
+        layer_grads[(name, seed)] = [m.weight.grad.norm().item() for m in net if isinstance(m, nn.Linear)]
+
+# %% [markdown]
+# ### The gradient per layer at initialization
+
+# %% {"tags": ["plot"]}
+fig, ax = plt.subplots(figsize=(9, 4.4))
+for name in ("sigmoid", "tanh", "relu"):
+    for seed in SEEDS:
+        g_norms = layer_grads[(name, seed)]
+        ax.plot(range(1, len(g_norms) + 1), g_norms, "o-", color=COLORS[name], alpha=1 if seed == 0 else 0.45,
+                label=f"{LABELS[name]}" if seed == 0 else None)
+layers_axis = torch.arange(1, 7)
+ax.plot(layers_axis, layer_grads[("sigmoid", 0)][-1] * 0.25 ** (6 - layers_axis), "k:",
+        label=r"last layer $\times (1/4)^{\mathrm{layers\ above}}$")
+ax.set(yscale="log", xlabel="layer (1 = first, 6 = output)", ylabel=r"$\|\partial L / \partial W\|$",
+       title="Gradient of each layer's weights at initialization (both seeds)")
+ax.legend(fontsize=11)
+plt.show()
+
+# %%
+for seed in SEEDS:
+    ratio = {name: layer_grads[(name, seed)][0] / layer_grads[(name, seed)][-1] for name in ("sigmoid", "tanh", "relu")}
+    print(f"seed {seed}: first layer / output layer gradient norm: " +
+          ",  ".join(f"{LABELS[n]} {r:.1e}" for n, r in ratio.items()))
+    ctx.claim(ratio["sigmoid"] < 1e-2, f"seed {seed}: the sigmoid net's first layer should get < 1% of the output "
+                                       f"layer's gradient")
+    ctx.claim(all(1 / 3 < ratio[n] < 3 for n in ("tanh", "relu")),
+              f"seed {seed}: tanh and ReLU should keep the gradient within a factor 3 across the layers")
+
+# %% [markdown]
+# In the sigmoid net each layer down gets roughly a quarter of the gradient of the layer above (the dotted line is exactly
+# $(1/4)^{\text{layers above}}$): the first layer receives about $10^{-3}$ of what the output layer gets, on both seeds. With
+# tanh and ReLU the gradient stays level across the five layers, within a factor 3 here. This is the "vanishing gradient"
+# that made ReLU "a necessary design choice" for deep networks (AlexNet, in the "Regularization" deck).
+
+# %% [markdown]
+# ## 3. Outputs that are all positive: every weight of a unit moves the same way
+# A sigmoid's outputs are all in $(0, 1)$: the next layer only ever sees **positive inputs**. For a unit
+# $f = \sum_j w_j x_j + b$ the chain rule gives, for one example,
+#
+# $$\frac{\partial L}{\partial w_j} = \underbrace{\frac{\partial L}{\partial f}}_{\text{one scalar}} \cdot\; x_j ,
+# \qquad x_j > 0 \text{ for every } j ,$$
+#
+# so every component of the update $-\alpha\,\partial L/\partial w$ has the sign of $-\partial L/\partial f$: on each step
+# **all the weights of the unit go up together, or all go down**. If the best weights need $w_1$ up and $w_2$ down, the
+# unit has to get there by alternating steps in the $(+,+)$ and $(-,-)$ quadrants: a zig-zag.
+#
+# **A 2-D toy.** One linear unit, two inputs that are sigmoid outputs, $x_j = \sigma(u_j)$ with $u_j \sim N(0, 2^2)$,
+# targets $y = x_1 - x_2$, so the optimum is $w^* = (1, -1)$; squared error, SGD one example at a time from $w = (0, 0)$.
+# Against it, the same inputs **zero-centred**, $x_j - \tfrac12$ (values in $(-\tfrac12, \tfrac12)$, like $\tfrac12\tanh$).
+
+# %% {"tags": ["listing"]}
+W_STAR = torch.tensor([1.0, -1.0], dtype=torch.float64)
+
+
+def toy_data(centred, generator, n=200):
+    """n inputs x = sigmoid(u), u ~ N(0, 2²) in 2-D (minus 1/2 when centred), and targets y = x @ W_STAR."""
+    x = sigmoid(2 * torch.randn(n, 2, generator=generator, dtype=torch.float64))   # all in (0, 1)
+    if centred:
+        x = x - 0.5
+    return x, x @ W_STAR
+
+
+def toy_sgd(centred, seed, lr, steps=400):
+    """SGD, one example per step, on the squared error ½(x·w − y)²; returns the path of w, (steps + 1, 2)."""
+    g = ctx.rng(seed)
+    x, y = toy_data(centred, g)
+    w, path = torch.zeros(2, dtype=torch.float64), []
+    for i in torch.randint(0, len(x), (steps,), generator=g).tolist():
+        path.append(w)
+        w = w - lr * (x[i] @ w - y[i]) * x[i]                                 # dL/dw = (f - y) x
+    return torch.stack(path + [w])
+
+
+def same_sign_fraction(path):
+    """Fraction of the (non-zero) updates whose two components have the same sign."""
+    steps = path.diff(dim=0)
+    moving = steps.abs().min(dim=1).values > 1e-12
+    return (steps[moving, 0].sign() == steps[moving, 1].sign()).double().mean().item()
+
+
+# %% [markdown]
+# ### The path of SGD with positive and with zero-centred inputs
+
+# %% {"tags": ["plot"]}
+LR_TOY, SHOWN = 1.0, 40
+fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
+w1, w2 = torch.meshgrid(torch.linspace(-0.6, 1.6, 120, dtype=torch.float64),
+                        torch.linspace(-1.6, 0.6, 120, dtype=torch.float64), indexing="xy")
+grid_w = torch.stack([w1.flatten(), w2.flatten()], dim=1)                     # (14400, 2)
+for ax, centred, title in ((axes[0], False, "inputs all positive (sigmoid outputs)"),
+                           (axes[1], True, "inputs zero-centred")):
+    x_toy, y_toy = toy_data(centred, ctx.rng(0))
+    loss = 0.5 * ((grid_w @ x_toy.T - y_toy) ** 2).mean(dim=1).reshape(w1.shape)
+    ax.contour(w1, w2, loss.sqrt(), levels=10, colors="grey", linewidths=0.8, alpha=0.6)
+    if not centred:
+        ax.fill_between([0, 1.6], 0, 0.6, color="tab:green", alpha=0.12, label="update directions allowed")
+        ax.fill_between([-0.6, 0], -1.6, 0, color="tab:green", alpha=0.12)
+    path = toy_sgd(centred, 0, LR_TOY)[:SHOWN + 1]
+    ax.plot(path[:, 0], path[:, 1], "o-", ms=3.5, lw=1.4, color="tab:red" if not centred else "tab:blue",
+            label=f"first {SHOWN} SGD steps from (0, 0)")
+    ax.plot(*W_STAR.tolist(), "k*", ms=18, label="optimum $w^* = (1, -1)$")
+    ax.set(xlabel="$w_1$", title=title, xlim=(-0.6, 1.6), ylim=(-1.6, 0.6), aspect="equal")
+    ax.legend(fontsize=10, loc="upper right")
+axes[0].set_ylabel("$w_2$")
+plt.show()
+
+# %% [markdown]
+# The shaded quadrants, drawn at the start, are the directions an update may take when the inputs are all positive. On the
+# left every step goes up-right or down-left, and the path to $w^* = (1, -1)$ is a zig-zag; on the right the steps point in
+# any direction. The grey contours of the loss show the other face of the same problem: with positive inputs the loss is a
+# long narrow valley along $(1, -1)$, with centred inputs a round bowl.
+
+# %% [markdown]
+# ### The zig-zag in numbers
+# Both seeds, learning rate 1, 400 steps: the share of updates that move $w_1$ and $w_2$ the same way, and the length of the
+# path travelled:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+toy = {(centred, seed): toy_sgd(centred, seed, LR_TOY) for centred in (False, True) for seed in SEEDS}
+for (centred, seed), path in toy.items():
+    length = path.diff(dim=0).norm(dim=1).sum().item()
+    print(f"{'zero-centred' if centred else 'positive    '} seed {seed}: updates with w1, w2 moving the same way: "
+          f"{same_sign_fraction(path):.0%};  path length {length:.2f} (straight line: {W_STAR.norm().item():.2f})")
+for seed in SEEDS:
+    assert same_sign_fraction(toy[(False, seed)]) == 1.0                  # exact: x > 0 forces the same sign
+    assert same_sign_fraction(toy[(True, seed)]) < 0.7
+    lengths = {c: toy[(c, seed)].diff(dim=0).norm(dim=1).sum().item() for c in (False, True)}
+    assert lengths[False] > 1.4 * lengths[True], "the zig-zag path is much longer"
+
+# %% [markdown]
+# With positive inputs 100% of the updates move both weights the same way, an exact consequence of the chain rule above; with
+# centred inputs about half do. The zig-zag path is 1.7 to 2.3 times as long as the centred one here.
+
+# %% [markdown]
+# ### Does it cost steps? The best learning rate for each
+# At one learning rate both reach the optimum in about as many steps in this toy. The price shows in the learning rate
+# they tolerate: all-positive inputs add their mean to every example ($x = \bar{x} + \text{noise}$), a large common
+# direction that makes the error surface steep along $(1, 1)$, so SGD diverges at a smaller learning rate. We count the
+# steps until $\lVert w - w^*\rVert < 0.1$, averaged over four seeds, for a range of learning rates:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+LRS, TOY_SEEDS = [0.5, 1.0, 2.0, 3.0, 4.0], [0, 1, 2, 3]
+
+
+def steps_to_reach(path, radius=0.1):
+    inside = ((path - W_STAR).norm(dim=1) < radius).nonzero()
+    return inside[0].item() if len(inside) else math.inf          # never (or diverged): infinite
+
+
+mean_steps = {}
+for centred in (False, True):
+    for lr in LRS:
+        mean_steps[(centred, lr)] = sum(steps_to_reach(toy_sgd(centred, s, lr)) for s in TOY_SEEDS) / len(TOY_SEEDS)
+    row = "  ".join(f"lr {lr:g}: {mean_steps[(centred, lr)]:5.1f}" for lr in LRS)
+    print(f"{'zero-centred' if centred else 'positive    '}  {row}")
+best = {c: min(mean_steps[(c, lr)] for lr in LRS) for c in (False, True)}
+print(f"best: positive {best[False]:.1f} steps, zero-centred {best[True]:.1f} steps")
+assert best[True] < 0.7 * best[False]
+
+# %% [markdown]
+# (`inf`: at least one seed diverged.) With positive inputs some seeds diverge from learning rate 3 on; at its best
+# learning rate the centred unit needed about half as many steps. This is why "How to Train ConvNets" asks for zero-centred
+# data (notebook 07), why tanh (zero-centred) is preferred to the sigmoid, and part of why ELU's outputs, closer to zero mean,
+# help. ReLU's outputs are not zero-centred either; the remedy inside a network is normalization (notebook 09).
+
+# %% [markdown]
+# ## 4. Dead ReLUs
+# A ReLU unit whose pre-activation $z = w^\top x + b$ is negative for **every** training example outputs 0 and passes a gradient
+# of 0 for all of them: its weights never change again, and it plays no part in the network. The deck: it "happens when a large
+# negative bias term is developed", the unit's "decision plane" lies outside the data. `course_lib.activations.dead_fraction`
+# counts such units with forward hooks: the fraction of units of each ReLU layer that are never active on a data set.
+
+# %% {"tags": ["listing"]}
+show_source(active_fraction)
+
+# %% [markdown]
+# ### A large negative bias kills units
+# The ReLU net of section 2 (five hidden layers, He initialization, zero biases). We shift every bias of the first hidden layer
+# by $-b$ and count the units of that layer that are never active on the whole training set:
+
+# %%
+SHIFTS = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0]
+
+
+def shifted_net(seed, shift):
+    net = deep_net("relu", datasets[seed], seed)
+    with torch.no_grad():
+        net[1].bias -= shift                      # net[0] is Flatten, net[1] the first Linear layer
+    return net
+
+
+dead_by_shift = {(seed, shift): dead_fraction(shifted_net(seed, shift), datasets[seed].train.x)["2"]
+                 for seed in SEEDS for shift in SHIFTS}
+
+# %% {"tags": ["plot"]}
+fig, ax = plt.subplots(figsize=(8, 4.2))
+for seed in SEEDS:
+    ax.plot(SHIFTS, [dead_by_shift[(seed, s)] for s in SHIFTS], "o-", color="tab:blue", alpha=1 if seed == 0 else 0.5,
+            label=f"seed {seed}")
+ax.set(xlabel="bias shift b (first hidden layer's biases = -b)", ylabel="fraction of units never active",
+       title="Dead ReLUs in the first hidden layer", ylim=(-0.03, 1.03))
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ### Counting them
+
+# %%
+for seed in SEEDS:
+    print(f"seed {seed}: " + "  ".join(f"b={s:g}: {dead_by_shift[(seed, s)]:.0%}" for s in SHIFTS))
+    ctx.claim(dead_by_shift[(seed, 0.0)] <= 0.05, f"seed {seed}: with zero biases almost no unit should be dead")
+    ctx.claim(dead_by_shift[(seed, 2.0)] >= 0.8, f"seed {seed}: a bias of -2 should kill most units of layer 1")
+
+# %% [markdown]
+# With zero biases at most a few percent of the first layer's units are dead on the training set; a bias of $-2$ kills
+# 97% and 91% of them (seeds 0 and 1), and $-4$ all of them (the pixels are in $[0, 1]$, so $w^\top x$ is rarely larger than that).
+#
+# ### Dead units stay dead
+# Train the network with the bias shift $b = 1$ (about 40% of the first layer dead) for a few epochs. A dead unit of the first
+# layer gets exactly zero gradient, so its weights and bias do not move at all, and it is still dead at the end, while the
+# rest of the network learns:
+
+# %%
+EPOCHS_DEAD = ctx.epochs(fast=5, full=2)
+net = shifted_net(0, 1.0)
+x_train = datasets[0].train.x
+dead_before = active_fraction(net, x_train)["2"] == 0
+w_before = net[1].weight.detach().clone()
+hist = fit(net, datasets[0].train, datasets[0].val, epochs=EPOCHS_DEAD, lr=0.05, batch_size=BATCH, seed=0,
+           progress=False)
+dead_after = active_fraction(net, x_train)["2"] == 0
+unchanged = (net[1].weight.detach() == w_before).all(dim=1).cpu()
+print(f"dead before: {int(dead_before.sum())} of {len(dead_before)} units; after {EPOCHS_DEAD} epochs: "
+      f"{int(dead_after.sum())};  weights of the dead units unchanged: {bool(unchanged[dead_before].all())};  "
+      f"val acc {hist.val_acc[-1]:.2f}")
+assert unchanged[dead_before].all() and dead_after[dead_before].all()
+
+# %% [markdown]
+# The units that were dead at the start kept their weights to the bit and are all still dead (one more died during
+# training); the network learned with the units it had left, and had to do without the dead ones for good.
+
+# %% [markdown]
+# ### A too-large learning rate kills units too
+# The deck's other cause: one large update can push a unit's weights so that it never fires again. The same ReLU net, zero
+# biases, plain SGD for ten epochs at a usual learning rate (0.05) and a large one (0.5), counting the dead units of every
+# hidden layer:
+
+# %%
+EPOCHS_LR = ctx.epochs(fast=10, full=3)
+LR_DEAD = [0.05, 0.5]
+dead_by_lr = {}
+for seed in SEEDS:
+    for lr in LR_DEAD:
+        net = deep_net("relu", datasets[seed], seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DivergenceWarning)
+            hist = fit(net, datasets[seed].train, datasets[seed].val, epochs=EPOCHS_LR, lr=lr, batch_size=BATCH,
+                       seed=seed, progress=False)
+        per_layer = dead_fraction(net, datasets[seed].train.x)
+        dead_by_lr[(seed, lr)] = (per_layer, sum(per_layer.values()) / len(per_layer), hist)
+        print(f"seed {seed}, lr {lr:g}: dead per layer " + " ".join(f"{v:4.0%}" for v in per_layer.values()) +
+              f"  | all layers {dead_by_lr[(seed, lr)][1]:.0%} | val acc {hist.val_acc[-1] if hist.val_acc else 0:.2f}")
+
+# %%
+for seed in SEEDS:
+    (first_small, all_small, _), (first_large, all_large, hist_large) = (
+        (d["2"], a, h) for d, a, h in (dead_by_lr[(seed, lr)] for lr in LR_DEAD))
+    ctx.claim(not hist_large.diverged, f"seed {seed}: the large learning rate should not diverge (dead, not NaN)")
+    ctx.claim(first_small <= 0.05 and first_large >= 0.3,
+              f"seed {seed}: lr 0.5 should kill far more first-layer units than lr 0.05")
+    ctx.claim(all_large >= 2 * all_small, f"seed {seed}: lr 0.5 should leave at least twice as many dead units")
+
+# %% [markdown]
+# At learning rate 0.05 a few percent of the first layer's units died (some more in the deeper layers); at 0.5, without
+# diverging, about 40% of the first layer died on both seeds, and at least three times as many units over all layers, with
+# a lower validation accuracy. Leaky ReLU, PReLU and ELU cannot die this way: their gradient for $z < 0$ is not zero.
+
+# %% [markdown]
+# ## 5. The comparison on a real network
+# The MLP of section 2, five hidden layers, with each activation (Leaky ReLU with slope 0.1, as in the deck), each with its
+# initialization (Xavier for sigmoid and tanh, He for the rectifiers), the same data, plain SGD (learning rate 0.05, batch
+# 32; 128 in the full profile), two seeds. Every activation layer here is `course_lib`'s.
+
+# %%
+EPOCHS_CMP = ctx.epochs(fast=15, full=5)
+NAMES = ["sigmoid", "tanh", "relu", "leaky_relu", "elu"]
+runs = {}
+for seed in SEEDS:
+    for name in NAMES:
+        net = deep_net(name, datasets[seed], seed)
+        runs[(name, seed)] = fit(net, datasets[seed].train, datasets[seed].val, epochs=EPOCHS_CMP, lr=0.05,
+                                 batch_size=BATCH, seed=seed, progress=False)
+
+# %% [markdown]
+# ### Learning curves
+
+# %% {"tags": ["plot"]}
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+for ax, seed in zip(axes, SEEDS):
+    for name in NAMES:
+        ax.plot(runs[(name, seed)].epoch, runs[(name, seed)].train_loss, color=COLORS[name], lw=2.2, label=LABELS[name])
+    ax.axhline(math.log(10), color="grey", ls=":", label="chance: ln 10")
+    ax.set(yscale="log", xlabel="epoch", title=f"seed {seed}")
+axes[0].set_ylabel("training loss (cross-entropy)")
+fig.suptitle(f"Five hidden layers of {WIDTH} units, SGD lr 0.05")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=6, fontsize=11)
+fig.subplots_adjust(bottom=0.25)
+plt.show()
+
+# %% [markdown]
+# ### The numbers and the claim
+# Mean training loss over the last three epochs (less noisy than the last one alone) and the final validation accuracy:
+
+# %%
+def late_loss(hist):
+    return sum(hist.train_loss[-3:]) / len(hist.train_loss[-3:])
+
+
+for seed in SEEDS:
+    print(f"seed {seed}: " + "  ".join(f"{LABELS[n].split(' (')[0]} {late_loss(runs[(n, seed)]):.3f} / "
+                                       f"{runs[(n, seed)].val_acc[-1]:.2f}" for n in NAMES))
+for seed in SEEDS:
+    loss = {name: late_loss(runs[(name, seed)]) for name in NAMES}
+    ctx.claim(loss["sigmoid"] > 2.0, f"seed {seed}: the 5-layer sigmoid net should still be near chance")
+    for name in ("relu", "leaky_relu", "elu"):
+        ctx.claim(loss[name] < 0.25 * loss["sigmoid"], f"seed {seed}: {name} should train far faster than sigmoid")
+        ctx.claim(loss[name] < 0.8 * loss["tanh"], f"seed {seed}: {name} should reach a lower training loss than tanh")
+
+# %% [markdown]
+# On both seeds, after 15 epochs: the sigmoid net has not left chance level (loss ≈ ln 10 = 2.30): with five sigmoid layers
+# the first layers receive about $10^{-3}$ of the gradient (section 2). tanh trains, and the three rectifiers reach a training
+# loss below 0.8 times tanh's, ELU the lowest. On validation accuracy tanh and the rectifiers end close together
+# (0.94 to 0.97), the sigmoid at chance: the difference here is the speed of training. This is one
+# architecture, one learning rate and a short run; it matches the deck's TL;DR, not a universal ranking:
+# "never" use sigmoid in hidden layers, ReLU is a good starting point, then try Leaky ReLU, PReLU, ELU.
+
+# %% [markdown]
+# ## Summary
+# - Sigmoid, tanh, ReLU, Leaky ReLU, PReLU, ELU and Maxout, and their derivatives, are in `course_lib.activations`, with
+#   PyTorch's names and arguments; the derivatives equal autograd's.
+# - $\sigma'(z) \le 1/4$ and $\approx e^{-|z|}$ when saturated: in a 5-layer sigmoid net the first layer got about $10^{-3}$
+#   of the output layer's gradient at initialization, while tanh and ReLU kept it level.
+# - All-positive inputs (sigmoid outputs) make every update of a unit's weights share one sign: the path zig-zags and
+#   tolerates a smaller learning rate. Zero-centred inputs do not have this problem.
+# - A ReLU unit that is never active on the data is dead for good: a bias of $-2$ killed about 90% of a layer, a learning
+#   rate of 0.5 about 40% of the first layer.
+# - On digits, a 5-layer MLP trained with SGD: ReLU, Leaky ReLU and ELU trained fastest, tanh next, and sigmoid not at all
+#   in 15 epochs, on both seeds.
+
+# %% [markdown]
+# ## Exercises
+# ### Exercise 1 — ELU and its derivative
+# Write `my_elu(x, alpha)` ($x$ if $x > 0$, else $\alpha(e^{x} - 1)$) and `my_elu_derivative(x, alpha)`, element-wise on a
+# tensor `x`, without using `F.elu` or `course_lib`. The check compares both with `course_lib.activations.elu` and with
+# autograd's gradient through it, for $\alpha$ = 1, 0.5 and 2, on $x \in [-5, 5]$, and says in which region they differ.
+
+# %% {"tags": ["exercise"]}
+def my_elu(x, alpha):
+    raise NotImplementedError  # your code here
+
+
+def my_elu_derivative(x, alpha):
+    raise NotImplementedError  # your code here
+
+
+# %%
+ex.check_elu(my_elu, my_elu_derivative)
+
+# %% [markdown]
+# <details><summary><b>Solution</b> (click to show; the code cell below is collapsed: click its left bar to expand)</summary>
+#
+# Use `torch.where(x > 0, ..., ...)` with the identity on one side and the exponential branch on the other. The derivative of
+# the identity is 1; the derivative of $\alpha(e^x - 1)$ is $\alpha e^x$, which tends to $\alpha$ at 0 from the left: unless
+# $\alpha = 1$ the derivative jumps at 0 (either one-sided value is accepted there). The usual slips: forgetting the $-1$ (then
+# ELU itself jumps at 0), forgetting $\alpha$ in the derivative, and writing the derivative as $\alpha(e^x - 1)$.
+# </details>
+
+# %% {"tags": ["solution"]}
+# Solution: expand to see
+def solution_elu(x, alpha):
+    return torch.where(x > 0, x, alpha * (torch.exp(x) - 1))
+
+
+def solution_elu_derivative(x, alpha):
+    return torch.where(x > 0, torch.ones_like(x), alpha * torch.exp(x))
+
+
+assert ex.check_elu(solution_elu, solution_elu_derivative)
+
+# %% [markdown]
+# ### Exercise 2 — count the dead units
+# Write `dead_fraction_of(h)`: `h` holds the outputs of one ReLU layer on a data set, shape `(N examples, units)`. Return
+# the fraction of units that are dead on it, as one number.
+
+# %% {"tags": ["exercise"]}
+def dead_fraction_of(h):
+    raise NotImplementedError  # your code here
+
+
+# %%
+ex.check_dead_fraction(dead_fraction_of)
+
+# %% [markdown]
+# <details><summary><b>Solution</b> (click to show; the code cell below is collapsed: click its left bar to expand)</summary>
+#
+# A unit is a column of `h`; it is dead when that column is 0 on every row. `(h == 0).all(dim=0)` marks those columns; their
+# mean is the fraction. The fraction of zero entries is a different quantity (a healthy ReLU layer has many zeros), and so is
+# the fraction of units that are zero on *some* example. A unit active on a single example still gets a gradient from it.
+# </details>
+
+# %% {"tags": ["solution"]}
+# Solution: expand to see
+def solution_dead_fraction(h):
+    return (h == 0).all(dim=0).float().mean().item()
+
+
+assert ex.check_dead_fraction(solution_dead_fraction)
+
+# %% [markdown]
+# ### Exercise 3 — the gradient of PReLU's slope
+# A PReLU layer with one shared slope $a$ computes $f_i = z_i$ if $z_i > 0$, else $a z_i$, for every unit and example $i$. Given
+# the pre-activations `z` and the gradient arriving at the outputs, `grad_out` $= \partial L/\partial f$ (same shape), return
+# $\partial L/\partial a$ as one number. The check compares it with autograd's gradient of `F.prelu`'s `weight`.
+
+# %% {"tags": ["exercise"]}
+def slope_grad(z, grad_out):
+    raise NotImplementedError  # your code here
+
+
+# %%
+ex.check_prelu_slope_grad(slope_grad)
+
+# %% [markdown]
+# <details><summary><b>Solution</b> (click to show; the code cell below is collapsed: click its left bar to expand)</summary>
+#
+# $\partial f_i/\partial a$ is $z_i$ where $z_i < 0$ and 0 elsewhere, i.e. $\min(0, z_i)$. By the chain rule each unit
+# contributes $\partial L/\partial f_i \cdot \min(0, z_i)$, and since every unit shares the same $a$ the contributions are
+# **summed**. That is how the slope learns: units with negative inputs vote on how steep the negative side should be.
+# </details>
+
+# %% {"tags": ["solution"]}
+# Solution: expand to see
+def solution_slope_grad(z, grad_out):
+    return (grad_out * torch.clamp(z, max=0)).sum().item()
+
+
+assert ex.check_prelu_slope_grad(solution_slope_grad)
