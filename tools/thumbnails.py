@@ -37,6 +37,12 @@ KEY_FIGURES: dict[str, tuple[str, str]] = {
            "One cat photo under ten random transforms: flips, crops, rotations, shear, blur and colour jitter"),
     "05": ("### The curves, and where the patience algorithm stopped",
            "Validation loss over epochs with the best epoch and the patience window where early stopping halted"),
+    "06": ("### Every function with its derivative",
+           "Sigmoid, tanh, ReLU, Leaky ReLU, ELU and their derivatives: the sigmoid's derivative never exceeds 0.25"),
+    "07": ("### The loss valley before and after standardization (seed 0)",
+           "Loss contours of a two-weight regression: a long narrow valley on raw inputs, round after standardization"),
+    "08": ("### Means and standard deviations per layer (seed 0)",
+           "Activation std per layer of a 10-layer tanh net: collapses with 0.01 randn, saturates with randn, Xavier in between"),
 }
 
 
