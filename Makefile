@@ -48,6 +48,7 @@ student: venv
 
 bench: venv
 	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_normalization.py
 
 clean:
 	rm -rf $(VENV) slides student .pytest_cache
