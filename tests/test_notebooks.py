@@ -73,6 +73,16 @@ def test_exercises_have_attempt_check_and_hidden_solution(path):
         assert any("[correct]" in "".join(o.get("text", "")) for o in sol["outputs"]), "solution output shows [correct]"
 
 
+@pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
+def test_figure_text_is_readable_when_projected(src):
+    """No font below 12 pt: the course style sets 12 pt and more; a notebook may only go larger."""
+    import re
+
+    small = [(n, line.strip()) for n, line in enumerate(src.read_text().splitlines(), 1)
+             for size in re.findall(r"fontsize\s*=\s*(\d+(?:\.\d+)?)", line) if float(size) < 12]
+    assert not small, f"{src.name}: font sizes below 12 pt at lines {small}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_live_slides_need_no_internet(path):
     """RISE reads its settings from the notebook: a theme whose fonts ship with reveal.js, the projector size."""

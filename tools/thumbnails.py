@@ -43,6 +43,10 @@ KEY_FIGURES: dict[str, tuple[str, str]] = {
            "Loss contours of a two-weight regression: a long narrow valley on raw inputs, round after standardization"),
     "08": ("### Means and standard deviations per layer (seed 0)",
            "Activation std per layer of a 10-layer tanh net: collapses with 0.01 randn, saturates with randn, Xavier in between"),
+    "09": ("### Training loss, seed 0",
+           "Training loss with and without batch norm: the plain sigmoid and high-learning-rate ReLU nets stall, with batch norm they train"),
+    "11": ("## 2. Every schedule, over the epochs",
+           "Learning rate over the epochs for step, multi-step, exponential, 1/t, cosine and plateau schedules"),
 }
 
 

@@ -88,7 +88,7 @@ for name, (f, d) in curves.items():
 axes[0].set(xlabel="z", ylabel="f(z)", title="Activation functions", ylim=(-1.5, 3))
 axes[1].set(xlabel="z", ylabel="f'(z)", title="Their derivatives", ylim=(-0.1, 1.15))
 axes[1].axhline(0.25, color="tab:red", ls=":", lw=1)
-axes[0].legend(fontsize=11, loc="upper left")
+axes[0].legend(loc="upper left")
 plt.show()
 
 # %% [markdown]
@@ -164,7 +164,7 @@ for j in range(4):
     ax.plot(xs, pieces[:, j], ls="--", lw=1.5, label=f"piece {j + 1}: $w_{j + 1} x + b_{j + 1}$")
 ax.plot(xs, out, color="k", lw=3.5, alpha=0.6, label="Maxout: the max")
 ax.set(xlabel="x", ylabel="output", title="Maxout with k = 4: a learned convex function", ylim=(-4, 6))
-ax.legend(fontsize=11, ncol=2, loc="upper center")
+ax.legend(ncol=2, loc="upper center")
 plt.show()
 
 # %%
@@ -259,7 +259,7 @@ ax.plot(layers_axis, layer_grads[("sigmoid", 0)][-1] * 0.25 ** (6 - layers_axis)
         label=r"last layer $\times (1/4)^{\mathrm{layers\ above}}$")
 ax.set(yscale="log", xlabel="layer (1 = first, 6 = output)", ylabel=r"$\|\partial L / \partial W\|$",
        title="Gradient of each layer's weights at initialization (both seeds)")
-ax.legend(fontsize=11)
+ax.legend()
 plt.show()
 
 # %%
@@ -346,7 +346,7 @@ for ax, centred, title in ((axes[0], False, "inputs all positive (sigmoid output
             label=f"first {SHOWN} SGD steps from (0, 0)")
     ax.plot(*W_STAR.tolist(), "k*", ms=18, label="optimum $w^* = (1, -1)$")
     ax.set(xlabel="$w_1$", title=title, xlim=(-0.6, 1.6), ylim=(-1.6, 0.6), aspect="equal")
-    ax.legend(fontsize=10, loc="upper right")
+    ax.legend(loc="upper right")
 axes[0].set_ylabel("$w_2$")
 plt.show()
 
@@ -551,7 +551,7 @@ for ax, seed in zip(axes, SEEDS):
     ax.set(yscale="log", xlabel="epoch", title=f"seed {seed}")
 axes[0].set_ylabel("training loss (cross-entropy)")
 fig.suptitle(f"Five hidden layers of {WIDTH} units, SGD lr 0.05")
-fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=6, fontsize=11)
+fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=6)
 fig.subplots_adjust(bottom=0.25)
 plt.show()
 

@@ -274,7 +274,7 @@ for r, (name, batch) in enumerate(rows):
         limit = batch[c].abs().max().item()
         axes[r, c].imshow(batch[c].reshape(side, side).numpy(), cmap="gray", vmin=0 if r == 0 else -limit, vmax=limit)
         axes[r, c].set(xticks=[], yticks=[])
-    axes[r, 0].set_ylabel(name, fontsize=11)
+    axes[r, 0].set_ylabel(name)
 fig.suptitle("ZCA-whitened test digits stay images; a small ε amplifies the noise")
 fig.tight_layout()
 plt.show()
@@ -379,7 +379,7 @@ for ax, name in zip(axes, ["raw", "standardized"]):
     ax.plot(*w_star.tolist(), "k*", ms=14, label="minimum")
     ax.set(xlabel="$w_1$", ylabel="$w_2$", aspect="equal",
            title=f"{name}: cond(XᵀX) = {run['kappa']:.0f}, {run['steps']} steps")
-    ax.legend(loc="lower right", fontsize=11)
+    ax.legend(loc="lower right")
 fig.suptitle("Loss contours and the first 40 gradient-descent steps")
 fig.tight_layout()
 plt.show()
@@ -476,7 +476,7 @@ ax.axhline(TARGET, color="grey", ls=":", label=f"target loss {TARGET}")
 ax.set_xscale("symlog", linthresh=1)
 ax.set(xlim=(0, WINE_STEPS), yscale="log", xlabel="gradient-descent step", ylabel="training cross-entropy",
        title="Softmax regression on wine: the same model, four preprocessings")
-ax.legend(fontsize=11, loc="lower left")
+ax.legend(loc="lower left")
 plt.show()
 
 # %% [markdown]

@@ -259,7 +259,7 @@ for ax, name in zip(axes, ("small", "large", "xavier")):
         centers = ((rec.edges[:-1] + rec.edges[1:]) / 2).numpy()
         ax.plot(centers, (rec.hist / rec.hist.sum()).numpy(), color=COLORS[name], alpha=alpha, label=f"layer {layer}")
     ax.set(xlabel="activation value", ylabel="fraction of values", title=LABELS[name], yscale="log", ylim=(1e-4, 1.5))
-    ax.legend(fontsize=11)
+    ax.legend()
 plt.show()
 
 # %% [markdown]
@@ -471,7 +471,7 @@ for name in ("he", "large", "clipped"):
 axes[0].axhline(MAX_NORM, color="k", ls=":", label="max_norm")
 axes[0].set(xlabel="step (log scale)", ylabel="‖g‖ before clipping", title="Gradient norm", xscale="log", yscale="log")
 axes[1].set(xlabel="step (log scale)", ylabel="training loss (batch)", title="Loss", xscale="log", yscale="log")
-axes[0].legend(fontsize=11)
+axes[0].legend()
 plt.show()
 
 # %% [markdown]

@@ -98,14 +98,14 @@ DECAYS = {  # name: (ours, PyTorch's)
     "1/t: k = 0.1": (lambda o: InverseTimeLR(o, k=0.1), lambda o: T.LambdaLR(o, lambda t: 1 / (1 + 0.1 * t))),
     "cosine: T_max = 100": (lambda o: CosineAnnealingLR(o, T_max=100), lambda o: T.CosineAnnealingLR(o, T_max=100)),
 }
-fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
+fig, axes = plt.subplots(1, 2, figsize=(13, 5.6), layout="constrained")
 for i, (name, (ours, _)) in enumerate(DECAYS.items()):
     curve = lr_curve(ours, HORIZON, lr=LR0)
     for ax in axes:
         ax.plot(range(HORIZON + 1), curve, color=f"C{i}", label=name, drawstyle="steps-post")
 axes[0].set(xlabel="epoch", ylabel="learning rate", title="Decay schedules (linear axis)")
 axes[1].set(xlabel="epoch", ylabel="learning rate (log scale)", yscale="log", title="The same, log axis")
-axes[0].legend(fontsize=11, loc="upper right")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3)
 plt.show()
 
 # %% [markdown]
@@ -138,7 +138,7 @@ for i, (name, (ours, _)) in enumerate(PERIODIC.items()):
 axes[0].set(xlabel="epoch", ylabel="learning rate", title="Warm restarts (per epoch)", ylim=(0, 0.15))
 axes[1].set(xlabel="step (batch)", title="Cyclic, base 0.01, max 0.1 (per batch)")
 for ax in axes:
-    ax.legend(fontsize=11, loc="upper right")
+    ax.legend(loc="upper right")
 plt.show()
 
 # %% [markdown]
@@ -238,7 +238,7 @@ for name, arm in ARMS.items():
 axes[0].set(xlabel="epoch", ylabel="learning rate", yscale="log", title="The schedules")
 axes[1].set(xlabel="epoch", ylabel="training loss", yscale="log", title="Training loss")
 axes[2].set(xlabel="epoch", ylabel="validation accuracy", title="Validation accuracy")
-axes[0].legend(fontsize=11, loc="lower left")
+axes[0].legend(loc="lower left")
 plt.show()
 
 # %% [markdown]
@@ -505,8 +505,8 @@ axes[0].axhline(MAX_NORM, color="k", ls=":", label="max_norm")
 axes[1].axhline(var, color="k", ls=":", label="predicting the mean")
 axes[0].set(xlabel="step", ylabel="‖g‖ before clipping", yscale="log", title="Gradient norm")
 axes[1].set(xlabel="epoch", ylabel="validation MSE (clean targets)", yscale="log", title="Validation error")
-axes[0].legend(fontsize=11)
-axes[1].legend(fontsize=11)
+axes[0].legend()
+axes[1].legend()
 plt.show()
 
 # %% [markdown]
@@ -594,7 +594,7 @@ for i, (ax, layer) in enumerate(zip(axes, layers)):
     ax.axhline(1e-3, color="k", ls=":")
     ax.set(xlabel="step", yscale="log", title=f"model[{layer}]: Linear {sizes[i]}→{sizes[i + 1]}")
 axes[0].set_ylabel("‖ΔW‖ / ‖W‖ per step")
-axes[0].legend(fontsize=11, loc="lower right")
+axes[0].legend(loc="lower right")
 plt.show()
 
 # %% [markdown]
