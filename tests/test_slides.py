@@ -85,6 +85,19 @@ def test_decks_reference_no_cdn(decks):
             assert licence, f"{package.name}: its licence is not next to its files"
 
 
+def test_every_figure_has_alt_text(decks):
+    """Alt text from the slide heading above each figure, not nbconvert's placeholder."""
+    from bs4 import BeautifulSoup   # nbconvert's own dependency
+
+    for path in NOTEBOOKS:
+        html = (decks / f"{path.stem}.slides.html").read_text()
+        alts = [img.get("alt") for img in BeautifulSoup(html, "html.parser").find_all("img")]
+        assert alts, f"{path.stem}: no figures in the deck"
+        assert all(a and a.startswith("Figure: ") and len(a) > 12 for a in alts), \
+            f"{path.stem}: figures without alt text: {alts}"
+        assert "No description has been provided" not in html
+
+
 def test_no_notebook_uses_mermaid():
     """The deck template drops nbconvert's mermaid loader (a CDN import); no notebook may need it."""
     for path in NOTEBOOKS:

@@ -20,7 +20,8 @@ What differs from ``jupyter nbconvert --to slides``:
 * the template ``tools/slides_template/course_reveal`` drops the mermaid loader, which nbconvert
   imports from a CDN in every deck; no notebook of the course uses mermaid diagrams (the test of
   the decks checks that);
-* the code of cells tagged ``plot`` is removed (the figure stays), as on the live slides.
+* the code of cells tagged ``plot`` is removed (the figure stays), as on the live slides;
+* every figure has alt text: "Figure: " and the heading of its slide.
 
 Usage::
 
@@ -190,6 +191,27 @@ def exporter():
     return SlidesExporter(config=config)
 
 
+def add_alt_text(nb):
+    """Give every figure alt text: "Figure: " and the heading of the slide it is on (its metadata "alt").
+
+    The notebooks put a ``##``/``###`` heading before every cell that draws a figure (one figure per
+    slide), so the heading names what the figure shows.
+    """
+    heading = nb.metadata.get("title", "")
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            lines = [line for line in cell.source.splitlines() if line.startswith("#")]
+            if lines:
+                heading = lines[0].lstrip("#").strip()
+            continue
+        for output in cell.get("outputs", []):
+            for mime in ("image/png", "image/jpeg"):
+                if mime in output.get("data", {}):
+                    meta = output.setdefault("metadata", {}).setdefault(mime, {})
+                    meta.setdefault("alt", f"Figure: {heading}" if heading else "Figure")
+    return nb
+
+
 def notebooks(selection: list[str]) -> list[Path]:
     every = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if not selection:
@@ -213,7 +235,7 @@ def build(selection: list[str] | None = None, out: Path | None = None) -> list[P
     slides_exporter = exporter()
     written = []
     for path in notebooks(selection or []):
-        body, _ = slides_exporter.from_notebook_node(nbformat.read(path, as_version=4))
+        body, _ = slides_exporter.from_notebook_node(add_alt_text(nbformat.read(path, as_version=4)))
         deck = out / f"{path.stem}.slides.html"
         deck.write_text(body, encoding="utf-8")
         written.append(deck)
