@@ -15,16 +15,24 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.colors import is_color_like
+from cycler import cycler
 from matplotlib.figure import Figure
 from torch import nn
 
 from ._checks import describe, integer, one_of, real, tensor
 from .training import History
 
-__all__ = ["use_course_style", "plot_history", "plot_learning_curve", "plot_decision_boundary",
+__all__ = ["PALETTE", "COURSE_STYLE", "use_course_style", "plot_history", "plot_learning_curve", "plot_decision_boundary",
            "plot_regression_fit", "plot_images", "show_as_jpeg", "jpeg_bytes"]
 
+# Okabe & Ito's colour-blind-safe palette, in the order of matplotlib's default colours, so that
+# "C0" ... "C9" keep their usual roles: C0 blue, C1 orange, C2 (bluish) green, C3 (vermillion) red,
+# C4 (reddish) purple, C5 sky blue, C6 yellow, C7 grey, C8 black, C9 wine. The first six stay
+# distinct under protanopia, deuteranopia and tritanopia (tests/test_plots.py simulates them).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#999999", "#000000", "#882255")
+
 COURSE_STYLE = {
+    "axes.prop_cycle": cycler(color=PALETTE),
     "figure.figsize": (7.0, 4.2),
     "figure.dpi": 80,
     "savefig.dpi": 80,
@@ -73,7 +81,7 @@ def _color(value: Any, name: str = "color") -> Any:
     if value is None or is_color_like(value):
         return value
     error = ValueError if isinstance(value, (str, tuple, list)) else TypeError
-    raise error(f"{name} must be a matplotlib colour such as 'C0', 'tab:red' or '#1f77b4' (or None), "
+    raise error(f"{name} must be a matplotlib colour such as 'C0', 'k' or '#0072B2' (or None), "
                 f"got {describe(value)}")
 
 
@@ -175,12 +183,11 @@ def plot_decision_boundary(model: nn.Module, x: torch.Tensor, y: torch.Tensor, a
                          f"{tuple(logits.shape)} for M = {len(grid)}")
     pred = logits.argmax(dim=1).cpu().reshape(g0.shape)
     k = int(max(yc.max().item() if len(yc) else 0, pred.max().item())) + 1
-    cmap = plt.get_cmap("tab10")
-    ax.contourf(g0.numpy(), g1.numpy(), pred.numpy(), levels=np.arange(k + 1) - 0.5, colors=[cmap(i) for i in range(k)],
-                alpha=0.25)
+    colors = [PALETTE[i % len(PALETTE)] for i in range(k)]
+    ax.contourf(g0.numpy(), g1.numpy(), pred.numpy(), levels=np.arange(k + 1) - 0.5, colors=colors, alpha=0.25)
     for c in range(k):
         sel = yc == c
-        ax.scatter(xc[sel, 0], xc[sel, 1], s=14, color=cmap(c), edgecolors="k", linewidths=0.3, label=f"class {c}")
+        ax.scatter(xc[sel, 0], xc[sel, 1], s=14, color=colors[c], edgecolors="k", linewidths=0.3, label=f"class {c}")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title)

@@ -191,3 +191,64 @@ def test_course_style_is_readable_when_projected():
 
     for key in ("font.size", "legend.fontsize", "axes.labelsize", "axes.titlesize"):
         assert COURSE_STYLE[key] >= 12, key
+
+
+# --------------------------------------------------------------------------- colour-blind safety
+def _simulated_lab(colors, matrix):
+    """CIELAB of the colours as seen with a colour-vision deficiency (Machado et al. 2009, severity 1)."""
+    import numpy as np
+    from matplotlib.colors import to_rgb
+    from skimage.color import rgb2lab
+
+    rgb = np.array([to_rgb(c) for c in colors])
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    seen = np.clip(linear @ np.array(matrix).T, 0, 1)
+    srgb = np.where(seen <= 0.0031308, 12.92 * seen, 1.055 * seen ** (1 / 2.4) - 0.055)
+    return rgb2lab(srgb[None])[0]
+
+
+_CVD = {  # Machado, Oliveira & Fernandes (2009), linear RGB, severity 1.0
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+}
+
+
+def _closest_pair(colors, matrix) -> float:
+    import itertools
+
+    import numpy as np
+
+    lab = _simulated_lab(colors, matrix)
+    return min(float(np.linalg.norm(a - b)) for a, b in itertools.combinations(lab, 2))
+
+
+@pytest.mark.parametrize("deficiency", sorted(_CVD))
+def test_the_first_six_course_colours_stay_apart_for_colour_blind_viewers(deficiency):
+    from course_lib.plots import PALETTE
+
+    assert _closest_pair(PALETTE[:6], _CVD[deficiency]) > 12, deficiency   # CIELAB ΔE; 2-3 is barely visible
+
+
+def test_the_colour_blindness_check_can_fail():
+    """matplotlib's default colours put green next to red and orange: the same check rejects them."""
+    tab10 = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
+    assert _closest_pair(tab10, _CVD["protanopia"]) < 12
+
+
+def test_course_style_cycles_the_palette():
+    import matplotlib.pyplot as plt
+
+    from course_lib.plots import PALETTE, use_course_style
+
+    use_course_style()
+    assert tuple(plt.rcParams["axes.prop_cycle"].by_key()["color"]) == PALETTE
+
+
+def test_notebooks_use_the_course_colours():
+    """Colours come from the course cycle ("C0"...) or are neutral; tableau names would bypass the palette."""
+    from pathlib import Path
+
+    sources = sorted((Path(__file__).resolve().parents[1] / "notebooks" / "src").glob("[0-9][0-9]_*.py"))
+    offenders = [s.name for s in sources if '"tab:' in s.read_text() or "tab10" in s.read_text()]
+    assert not offenders, f"use 'C0'...'C9' (the course palette) instead of tableau colours in {offenders}"

@@ -167,8 +167,8 @@ def execute(nb: nbformat.NotebookNode, timeout: int = 600) -> nbformat.NotebookN
 def _children_cpu() -> float:
     """User + system CPU seconds of finished child processes (the kernel, once it has shut down).
 
-    On a shared machine the wall-clock time grows with the load; the kernel's CPU time hardly
-    does, so it is the better estimate of how long the notebook takes on an idle one.
+    On a shared machine the wall-clock time grows with the load; the kernel's CPU time grows less
+    (only where the jobs share a core), so it is the closer estimate of the time on an idle machine.
     """
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             execute(nb)
         nbformat.write(nb, target)
         print(f"{target.name}: built in {time.perf_counter() - start:.1f} s "
-              f"(kernel CPU time {_children_cpu() - cpu:.1f} s: the time on an idle machine, one thread)")
+              f"(kernel CPU time {_children_cpu() - cpu:.1f} s)")
     if failed:
         what = "out of date with notebooks/src (run `make notebooks`)" if args.check else "not built"
         print(f"{what}: " + ", ".join(failed), file=sys.stderr)

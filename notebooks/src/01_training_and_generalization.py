@@ -36,7 +36,7 @@ from course_lib.training import LambdaCallback, train_epoch
 ctx = setup_notebook(seed=0)
 EPOCHS = ctx.epochs(fast=30, full=30)              # passes over the training set
 SEEDS = ctx.pick(fast=(0, 1, 2), full=(0, 1, 2, 3, 4))
-COLORS = {"tiny": "tab:orange", "wide": "tab:blue"}  # one colour per model size, in every figure
+COLORS = {"tiny": "C1", "wide": "C0"}  # one colour per model size, in every figure
 
 
 def adam(lr):
@@ -311,7 +311,7 @@ def mse(theta, split):
 
 grid = torch.linspace(-1.5, 1.5, 300).unsqueeze(1)
 f_grid = polynomial_target(grid).double()
-DEGREE_COLORS = {1: "tab:orange", 3: "tab:green", 10: "tab:purple", 15: "tab:red"}  # one colour per degree
+DEGREE_COLORS = {1: "C1", 3: "C2", 10: "C4", 15: "C3"}  # one colour per degree
 
 # %% [markdown]
 # ### Three fits: too simple, right, too flexible
@@ -433,13 +433,13 @@ plt.show()
 # %% {"tags": ["plot"]}
 total = np.array(bias2) + np.array(variance) + sigma**2   # = mean over the R sets of (f̂_r − f)², + σ²
 fig, ax = plt.subplots(figsize=(7, 4.6))
-ax.plot(BV_DEGREES, plug_in, ":", color="tab:gray", label="plug-in $(\\bar f - f)^2$ (biased)")
+ax.plot(BV_DEGREES, plug_in, ":", color="C7", label="plug-in $(\\bar f - f)^2$ (biased)")
 band = 2 * np.array(variance) / R + 1e-4                                  # the estimate's Monte-Carlo error
-ax.fill_between(BV_DEGREES, -band, band, color="tab:blue", alpha=0.15, label="±2·Var/R (Monte-Carlo error)")
-ax.plot(BV_DEGREES, bias2, "o-", color="tab:blue", label="bias$^2$ (unbiased estimate)")
-ax.plot(BV_DEGREES, variance, "s-", color="tab:orange", label="variance")
+ax.fill_between(BV_DEGREES, -band, band, color="C0", alpha=0.15, label="±2·Var/R (Monte-Carlo error)")
+ax.plot(BV_DEGREES, bias2, "o-", color="C0", label="bias$^2$ (unbiased estimate)")
+ax.plot(BV_DEGREES, variance, "s-", color="C1", label="variance")
 ax.plot(BV_DEGREES, total, "k-", label="bias$^2$ + variance + $\\sigma^2$")
-ax.plot(BV_DEGREES, test_err, "x", color="tab:red", markersize=10, label="measured test error")
+ax.plot(BV_DEGREES, test_err, "x", color="C3", markersize=10, label="measured test error")
 ax.axhline(sigma**2, color="gray", linestyle=":", label="noise $\\sigma^2$")
 ax.set_yscale("symlog", linthresh=1e-2)   # logarithmic above 10⁻², linear around 0 (estimates can be < 0)
 ax.set_ylim(-0.2, 30)

@@ -227,12 +227,12 @@ ax = axes[0]
 ax.contour(g1, g2, quad_loss(torch.stack([g1, g2], -1)),
            levels=sorted([quad_loss(w_l1).item(), quad_loss(w_l2).item(), 0.8, 1.4, 2.2]), colors="grey", linewidths=1)
 t1, t2 = w_l1.abs().sum().item(), w_l2.norm().item()
-ax.plot([t1, 0, -t1, 0, t1], [0, t1, 0, -t1, 0], color="tab:red", label=r"L1 ball")
+ax.plot([t1, 0, -t1, 0, t1], [0, t1, 0, -t1, 0], color="C3", label=r"L1 ball")
 theta = torch.linspace(0, 2 * math.pi, 200)
-ax.plot(t2 * torch.cos(theta), t2 * torch.sin(theta), color="tab:blue", label=r"L2 ball")
+ax.plot(t2 * torch.cos(theta), t2 * torch.sin(theta), color="C0", label=r"L2 ball")
 ax.plot(*w_star.tolist(), "k*", ms=14, label="$w^*$ (no penalty)")
-ax.plot(*w_l1.tolist(), "o", color="tab:red", ms=10, label="L1 solution")
-ax.plot(*w_l2.tolist(), "s", color="tab:blue", ms=9, label="L2 solution")
+ax.plot(*w_l1.tolist(), "o", color="C3", ms=10, label="L1 solution")
+ax.plot(*w_l2.tolist(), "s", color="C0", ms=9, label="L2 solution")
 ax.axhline(0, color="k", lw=0.5)
 ax.axvline(0, color="k", lw=0.5)
 ax.set(xlabel="$w_1$", ylabel="$w_2$", title=fr"Loss contours and balls, $\lambda$ = {lams[k].item():.2f}",
@@ -240,8 +240,8 @@ ax.set(xlabel="$w_1$", ylabel="$w_2$", title=fr"Loss contours and balls, $\lambd
 ax.legend(loc="upper left")
 ax = axes[1]
 for i, ls in ((0, "-"), (1, "--")):
-    ax.plot(lams, lasso_path[:, i], ls, color="tab:red", label=f"L1: $w_{i + 1}$")
-    ax.plot(lams, ridge_path[:, i], ls, color="tab:blue", label=f"L2: $w_{i + 1}$")
+    ax.plot(lams, lasso_path[:, i], ls, color="C3", label=f"L1: $w_{i + 1}$")
+    ax.plot(lams, ridge_path[:, i], ls, color="C0", label=f"L2: $w_{i + 1}$")
 ax.axhline(0, color="k", lw=0.5)
 ax.set(xscale="log", xlabel=r"penalty strength $\lambda$", ylabel="weight at the optimum",
        title="Paths: L1 hits 0, L2 only shrinks")
@@ -272,7 +272,7 @@ show_source(lq_penalty)
 G = torch.linspace(-1.6, 1.6, 321)
 u1, u2 = torch.meshgrid(G, G, indexing="xy")
 fig, ax = plt.subplots(figsize=(7.5, 5))
-for q, color in ((0.5, "tab:purple"), (1.0, "tab:red"), (1.5, "tab:orange"), (2.0, "tab:blue"), (4.0, "tab:green")):
+for q, color in ((0.5, "C4"), (1.0, "C3"), (1.5, "C1"), (2.0, "C0"), (4.0, "C2")):
     ax.contour(u1, u2, u1.abs() ** q + u2.abs() ** q, levels=[1.0], colors=color, linewidths=2)
     ax.plot([], [], color=color, lw=2, label=f"$q$ = {q:g}")
 ax.set(xlabel="$w_1$", ylabel="$w_2$", title=r"Unit balls $\sum_i |w_i|^q \leq 1$", aspect="equal")
@@ -306,7 +306,7 @@ ball_values = {  # R(w) on the grid, and its value at (1, 0): the ball {R <= R(1
     f"elastic net, r = {R_EN:g}": (R_EN * (u1**2 + u2**2) + (1 - R_EN) / 2 * (u1.abs() + u2.abs()),
                                    elastic_net_penalty(torch.tensor([1.0, 0.0]), R_EN).item()),
 }
-ball_colors = dict(zip(ball_values, ("tab:red", "tab:blue", "tab:green")))
+ball_colors = dict(zip(ball_values, ("C3", "C0", "C2")))
 fig, axes = plt.subplots(1, 3, figsize=(13, 4.6))
 for ax, (name, (values, level)) in zip(axes, ball_values.items()):
     for other, (v_other, l_other) in ball_values.items():
@@ -432,7 +432,7 @@ for seed, fits_ in group_fits.items():
 # %% {"tags": ["plot"]}
 fig, ax = plt.subplots(figsize=(10, 4.6))
 idx = torch.arange(8)
-for i, ((name, w_), color) in enumerate(zip(group_fits[0].items(), ("tab:red", "tab:green", "tab:blue"))):
+for i, ((name, w_), color) in enumerate(zip(group_fits[0].items(), ("C3", "C2", "C0"))):
     ax.bar(idx + (i - 1) * 0.27, w_, width=0.27, color=color, label=name)
 ax.axvspan(-0.5, 2.5, color="grey", alpha=0.12)
 ax.text(1.0, 2.75, "three near copies", ha="center", fontsize=12)
@@ -494,7 +494,7 @@ sparse_models = {(kind, seed): train_sgd(kind, seed) for seed in SEEDS for kind 
 # %% {"tags": ["plot"]}
 fig, ax = plt.subplots(figsize=(8, 4.4))
 bins = torch.linspace(-0.5, 0.5, 101).tolist()
-for kind, color in (("l2", "tab:blue"), ("l1", "tab:red")):
+for kind, color in (("l2", "C0"), ("l1", "C3")):
     values = torch.cat([p.detach().flatten().cpu() for p in penalized_parameters(sparse_models[(kind, 0)])])
     ax.hist(values.clamp(-0.5, 0.5).tolist(), bins=bins, color=color, alpha=0.5, label=f"{kind.upper()}, λ = {LAM_SPARSE:g}")
 ax.set(yscale="log", xlabel="weight value (clipped to [-0.5, 0.5])", ylabel="number of weights",
@@ -558,10 +558,10 @@ lasso_models["scikit-learn Lasso"] = torch.tensor(sk_lasso.coef_, dtype=torch.fl
 # %% {"tags": ["plot"]}
 fig, ax = plt.subplots(figsize=(10, 4.4))
 idx = torch.arange(d_reg)
-ax.bar(idx - 0.2, lasso_models["proximal (ISTA)"].abs(), width=0.4, color="tab:red", label="proximal (ISTA)")
-ax.bar(idx + 0.2, lasso_models["subgradient"].abs(), width=0.4, color="tab:orange", label="subgradient")
+ax.bar(idx - 0.2, lasso_models["proximal (ISTA)"].abs(), width=0.4, color="C3", label="proximal (ISTA)")
+ax.bar(idx + 0.2, lasso_models["subgradient"].abs(), width=0.4, color="C1", label="subgradient")
 is_zero = lasso_models["proximal (ISTA)"] == 0
-ax.plot(idx[is_zero] - 0.2, torch.full((int(is_zero.sum()),), 2e-6), "x", color="tab:red", ms=8, label="exactly 0 (proximal)")
+ax.plot(idx[is_zero] - 0.2, torch.full((int(is_zero.sum()),), 2e-6), "x", color="C3", ms=8, label="exactly 0 (proximal)")
 ax.plot(idx[:3], w_true[:3].abs(), "k_", ms=16, mew=2, label="true |weight|")
 ax.set(yscale="log", ylim=(1e-6, 1e3), xticks=idx.tolist(), xlabel="feature", ylabel="|weight| (log scale)",
        title=fr"L1 with $\lambda$ = {LAM_LASSO:g}: only 3 of 20 features matter")
@@ -623,13 +623,13 @@ fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
 nonzero_lams = LAMS[1:]
 for ax, metric, ylabel in ((axes[0], "acc", "accuracy after training"), (axes[1], "loss", "validation loss")):
     if metric == "acc":
-        ax.plot(nonzero_lams, [sweep[l_].train_acc[-1] for l_ in nonzero_lams], "o-", color="tab:blue",
+        ax.plot(nonzero_lams, [sweep[l_].train_acc[-1] for l_ in nonzero_lams], "o-", color="C0",
                 label="train (noisy labels)")
-        ax.axhline(sweep[0.0].train_acc[-1], color="tab:blue", ls=":", label=r"train, $\lambda$ = 0")
-    ax.plot(nonzero_lams, [getattr(sweep[l_], f"val_{metric}")[-1] for l_ in nonzero_lams], "s-", color="tab:orange",
+        ax.axhline(sweep[0.0].train_acc[-1], color="C0", ls=":", label=r"train, $\lambda$ = 0")
+    ax.plot(nonzero_lams, [getattr(sweep[l_], f"val_{metric}")[-1] for l_ in nonzero_lams], "s-", color="C1",
             label="validation")
-    ax.axhline(getattr(sweep[0.0], f"val_{metric}")[-1], color="tab:orange", ls=":", label=r"validation, $\lambda$ = 0")
-    ax.axvline(LAM_BEST, color="tab:green", lw=6, alpha=0.25, label=fr"chosen $\lambda$ = {LAM_BEST:g}")
+    ax.axhline(getattr(sweep[0.0], f"val_{metric}")[-1], color="C1", ls=":", label=r"validation, $\lambda$ = 0")
+    ax.axvline(LAM_BEST, color="C2", lw=6, alpha=0.25, label=fr"chosen $\lambda$ = {LAM_BEST:g}")
     ax.set(xscale="log", xlabel=r"L2 strength $\lambda$ (log scale)", ylabel=ylabel)
     ax.legend()
 axes[0].set_title("Accuracy (seed 0)")
@@ -641,7 +641,7 @@ plt.show()
 
 # %% {"tags": ["plot"]}
 fig, ax = plt.subplots(figsize=(9, 4.6))
-for lam_, color in ((0.0, "tab:red"), (LAM_BEST, "tab:green")):
+for lam_, color in ((0.0, "C3"), (LAM_BEST, "C2")):
     h = sweep[lam_]
     ax.plot(h.epoch, h.train_acc, "-", color=color, label=fr"$\lambda$ = {lam_:g}: train (noisy labels)")
     ax.plot(h.epoch, h.val_acc, "--", color=color, label=fr"$\lambda$ = {lam_:g}: validation")
@@ -733,7 +733,7 @@ for name, D in (("weight only", torch.diag(torch.tensor([1.0, 0.0]))), ("weight 
 fig, ax = plt.subplots(figsize=(8, 4.4))
 ax.plot(x_off, y_off, "k.", label="data")
 xs = torch.linspace(-1, 1, 2, dtype=torch.float64)
-for (name, (theta, mse)), color in zip(fits.items(), ("tab:blue", "tab:red")):
+for (name, (theta, mse)), color in zip(fits.items(), ("C0", "C3")):
     ax.plot(xs, theta[0] * xs + theta[1], color=color, label=f"L2 on {name}: w = {theta[0]:.2f}, b = {theta[1]:.2f}")
 ax.set(xlabel="x", ylabel="y", title=fr"Strong L2 ($\lambda$ = {lam_off:g}) with and without the bias", ylim=(0, 6.5))
 ax.legend(fontsize=12, loc="lower right")
@@ -780,7 +780,7 @@ fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
 for layer, ax in enumerate(axes):
     top = max(norms[layer].max().item() for norms in row_norms.values())
     layer_bins = torch.linspace(0, top * 1.02, 31).tolist()
-    for (name, norms), color in zip(row_norms.items(), ("tab:red", "tab:green")):
+    for (name, norms), color in zip(row_norms.items(), ("C3", "C2")):
         ax.hist(norms[layer].tolist(), bins=layer_bins, color=color, alpha=0.6, label=name)
     ax.axvline(C_MAX, color="k", ls="--", label=f"c = {C_MAX:g}")
     ax.set(xlabel=r"row norm $\|w_i\|_2$", ylabel="number of units" if layer == 0 else None, title=f"layer {layer + 1}")
@@ -858,7 +858,7 @@ for i, ax in enumerate(axes):
             ax.plot(path[:, i] / w0[i], "--", color="k", lw=2.5, label=label)
             continue
         style = {"SGD + L2": "-", "AdamW": "o"}[name]
-        color = {0.01: "tab:blue", 0.1: "tab:orange", 1.0: "tab:green"}[lam_]
+        color = {0.01: "C0", 0.1: "C1", 1.0: "C2"}[lam_]
         ax.plot(path[:, i] / w0[i], style, color=color, ms=6, label=fr"{name}, $\lambda$ = {lam_:g}")
     ax.set(xlabel="step", ylabel=r"$w_t / w_0$" if i == 0 else None, title=f"$w_0$ = {w0[i].item():g}")
 handles, labels = axes[0].get_legend_handles_labels()

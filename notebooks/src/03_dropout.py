@@ -40,7 +40,7 @@ EPOCHS = ctx.epochs(fast=RECIPE["epochs"], full=RECIPE["epochs"])
 CNN_EPOCHS = ctx.epochs(fast=80, full=20)
 SEEDS = [0, 1]
 MC_SAMPLES = 100
-COLORS = {"plain": "tab:red", "dropout": "tab:green", "channel": "tab:purple", "dropconnect": "tab:orange"}
+COLORS = {"plain": "C3", "dropout": "C2", "channel": "C4", "dropconnect": "C1"}
 
 # %% [markdown]
 # ## 1. The mask and the keep probability
@@ -88,7 +88,7 @@ kept = masks.sum(dim=1)
 counts = torch.bincount(kept.long(), minlength=n + 1) / len(kept)
 
 fig, ax = plt.subplots(figsize=(7, 3.8))
-ax.bar(range(n + 1), counts.tolist(), color="tab:blue", label="20 000 random masks")
+ax.bar(range(n + 1), counts.tolist(), color="C0", label="20 000 random masks")
 ax.axvline(p_keep * n, color="k", ls="--", label=r"mean $n\,p_{keep}$ = 6")
 ax.set(xlabel="units kept (out of 10)", ylabel="fraction of masks", title="How many units a mask keeps",
        xticks=range(n + 1))
@@ -152,8 +152,8 @@ fig, ax = plt.subplots(figsize=(7, 4))
 unit = n - 1
 ax.plot(run_inv[:, unit], label="inverted: running mean")
 ax.plot(run_van[:, unit], label="vanilla: running mean")
-ax.axhline(h[unit].item(), color="tab:blue", ls="--", label=f"input $h$ = {h[unit].item():.1f} (inverted at test time)")
-ax.axhline(p_keep * h[unit].item(), color="tab:orange", ls="--", label=r"$p_{keep}\,h$ (vanilla at test time)")
+ax.axhline(h[unit].item(), color="C0", ls="--", label=f"input $h$ = {h[unit].item():.1f} (inverted at test time)")
+ax.axhline(p_keep * h[unit].item(), color="C1", ls="--", label=r"$p_{keep}\,h$ (vanilla at test time)")
 ax.set(xscale="log", xlabel="number of masks averaged", ylabel="mean output of one unit",
        title="Training-time output, averaged over masks")
 ax.legend(fontsize=12)
@@ -386,7 +386,7 @@ assert torch.allclose(by_library, by_hand) and not model.training
 
 # %% {"tags": ["plot"]}
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
-for seed, color in zip(SEEDS, ("tab:green", "tab:olive")):
+for seed, color in zip(SEEDS, ("C2", "C8")):
     c = compare[seed]
     axes[0].plot(ks, c["mc_acc"], "-", color=color, label=f"MC average, seed {seed}")
     axes[0].axhline(c["ws_acc"], color=color, ls="--", lw=1.5, label=f"weight scaling, seed {seed}")

@@ -251,7 +251,7 @@ for ax, kind in zip(axes, ("CNN", "MLP")):
     for seed in SEEDS:
         pair = [image_acc[(kind, False, seed)], image_acc[(kind, True, seed)]]
         ax.plot([0, 1], pair, color="0.6", lw=1.5, zorder=1)
-        ax.scatter([0, 1], pair, c=["tab:red", "tab:blue"], s=70, zorder=2)
+        ax.scatter([0, 1], pair, c=["C3", "C0"], s=70, zorder=2)
         ax.annotate(f"seed {seed}", (1, pair[1]), xytext=(8, 0), textcoords="offset points", va="center", fontsize=12)
     ax.set(xticks=[0, 1], xticklabels=["plain", "augmented"], xlim=(-0.3, 1.45), title=f"{kind}, {N_IMAGES} training images")
 axes[0].set_ylabel("validation accuracy")
@@ -448,8 +448,8 @@ print(f"median logit gap on the training set, seed 0: one-hot {gaps['one-hot'].m
 # %% {"tags": ["plot"]}
 fig, ax = plt.subplots(figsize=(8, 4.2))
 bins = torch.linspace(min(g.min() for g in gaps.values()).item(), gaps["one-hot"].max().item(), 50).tolist()
-ax.hist(gaps["one-hot"].tolist(), bins=bins, alpha=0.6, color="tab:red", label="one-hot targets")
-ax.hist(gaps["smoothed"].tolist(), bins=bins, alpha=0.6, color="tab:green", label=f"label smoothing ε = {LS_EPS}")
+ax.hist(gaps["one-hot"].tolist(), bins=bins, alpha=0.6, color="C3", label="one-hot targets")
+ax.hist(gaps["smoothed"].tolist(), bins=bins, alpha=0.6, color="C2", label=f"label smoothing ε = {LS_EPS}")
 ax.axvline(target_gap, color="k", ls="--", label=f"log 81 = {target_gap:.2f}")
 ax.set(xlabel="true logit − mean other logit", ylabel="training examples", title="Logit gaps, MNIST-1D MLP, seed 0")
 ax.legend()
@@ -574,7 +574,7 @@ print("acc, loss (cross-entropy), conf (mean confidence), ECE: on the clean vali
 # ### Four regularizers on noisy labels, seed by seed
 
 # %% {"tags": ["plot"]}
-arm_colors = dict(zip(ARMS, ("tab:red", "tab:blue", "tab:orange", "tab:green")))
+arm_colors = dict(zip(ARMS, ("C3", "C0", "C1", "C2")))
 arm_labels = ["plain", "augmen-\ntation", f"noise\nσ={NOISE_STD}", f"smoothing\nε={LS_EPS}"]
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
 for ax, metric in zip(axes, ("acc", "wrong")):

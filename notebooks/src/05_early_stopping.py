@@ -221,22 +221,22 @@ print(f"whole budget: {len(whole.history)} epochs; early stopping: stopped after
 def mark_run(ax, cb):
     """Mark i* and θ* and the patience window up to the stop on a curve of val loss over epochs."""
     if cb.stop_step is not None:
-        ax.axvspan(cb.best_step, cb.stop_step, color="tab:orange", alpha=0.15, label=f"patience: {PATIENCE} evaluations")
-        ax.axvline(cb.stop_step, color="tab:orange", lw=2, label=f"stop after epoch {cb.stop_step}")
+        ax.axvspan(cb.best_step, cb.stop_step, color="C1", alpha=0.15, label=f"patience: {PATIENCE} evaluations")
+        ax.axvline(cb.stop_step, color="C1", lw=2, label=f"stop after epoch {cb.stop_step}")
     ax.plot([cb.best_step], [cb.best_value], "*", color="k", ms=16, zorder=5, label=rf"$\theta^*$ at $i^*$ = {cb.best_step}")
 
 
 hist = whole.history
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
 ax = axes[0]
-ax.plot(hist.epoch, hist.train_loss, color="tab:blue", label="training loss (noisy labels)")
-ax.plot(hist.epoch, hist.val_loss, color="tab:red", label="validation loss")
+ax.plot(hist.epoch, hist.train_loss, color="C0", label="training loss (noisy labels)")
+ax.plot(hist.epoch, hist.val_loss, color="C3", label="validation loss")
 mark_run(ax, es_cb)
 ax.set(xlabel="epoch (one evaluation = n = 10 steps)", ylabel="cross-entropy loss", title="Early stopping on the validation loss",
        xscale="log", ylim=(0, 1.5 * max(hist.train_loss[0], hist.val_loss[0])))
 ax.legend(loc="upper right")
 ax = axes[1]
-ax.plot(hist.epoch, hist.val_acc, color="tab:red", label="validation accuracy")
+ax.plot(hist.epoch, hist.val_acc, color="C3", label="validation accuracy")
 ax.axvline(es_cb.best_step, color="k", ls=":", label=f"$i^*$ = {es_cb.best_step} (chosen on the loss)")
 ax.set(xlabel="epoch", ylabel="accuracy", title="Validation accuracy of the same run", xscale="log")
 ax.legend(loc="lower right")
@@ -334,10 +334,10 @@ for p in patiences:
 
 # %% {"tags": ["plot"]}
 fig, ax = plt.subplots(figsize=(8, 4.4))
-ax.plot(patiences, [stop or len(full_cb.values) for stop, _ in replays], "o-", color="tab:blue", label="epochs trained")
+ax.plot(patiences, [stop or len(full_cb.values) for stop, _ in replays], "o-", color="C0", label="epochs trained")
 ax.set(xlabel="patience p (evaluations)", ylabel="epochs trained", title="The price and the gain of patience")
 ax2 = ax.twinx()
-ax2.plot(patiences, [best for _, best in replays], "s--", color="tab:red", label="best val loss found")
+ax2.plot(patiences, [best for _, best in replays], "s--", color="C3", label="best val loss found")
 ax2.set_ylabel("best validation loss found")
 ax2.grid(False)
 lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
@@ -496,7 +496,7 @@ for w in WIDTHS:
                                   for s in WIDTH_SEEDS))
 
 # %% {"tags": ["plot"]}
-colors = dict(zip(WIDTHS, ("tab:green", "tab:olive", "tab:blue")))
+colors = dict(zip(WIDTHS, ("C2", "C8", "C0")))
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
 ax = axes[0]
 for w in WIDTHS:
@@ -607,11 +607,11 @@ grid = torch.linspace(-0.6, 2.2, 120, dtype=torch.float64)
 W1, W2 = torch.meshgrid(grid, grid, indexing="xy")
 D = torch.stack([W1 - w_star[0], W2 - w_star[1]], dim=-1)
 ax.contour(W1, W2, 0.5 * torch.einsum("...i,ij,...j->...", D, H, D), levels=12, colors="grey", linewidths=0.6)
-ax.plot(path[:, 0], path[:, 1], ".-", color="tab:blue", ms=3, label=rf"gradient descent, $\alpha$ = {alpha}")
-ax.plot(ridge_path[:, 0], ridge_path[:, 1], "-", color="tab:red", lw=2, alpha=0.7, label=r"L2 solutions $\tilde w(\lambda)$")
+ax.plot(path[:, 0], path[:, 1], ".-", color="C0", ms=3, label=rf"gradient descent, $\alpha$ = {alpha}")
+ax.plot(ridge_path[:, 0], ridge_path[:, 1], "-", color="C3", lw=2, alpha=0.7, label=r"L2 solutions $\tilde w(\lambda)$")
 for tau in TAUS:
-    ax.plot(*path[tau], "o", color="tab:blue", ms=8)
-    ax.plot(*ridge_solution(equivalent_l2(alpha, tau)), "x", color="tab:red", ms=10, mew=2)
+    ax.plot(*path[tau], "o", color="C0", ms=8)
+    ax.plot(*ridge_solution(equivalent_l2(alpha, tau)), "x", color="C3", ms=10, mew=2)
     ax.annotate(rf"$\tau$={tau}", path[tau].tolist(), textcoords="offset points", xytext=(6, -14))
 ax.plot(*w_star, "k*", ms=14, label="$w^*$ (no regularization)")
 ax.set(xlabel="$w_1$", ylabel="$w_2$", title=r"GD at $\tau$ (o) vs L2 at $1/(\alpha\tau)$ (x)", aspect="equal")
@@ -619,7 +619,7 @@ ax.legend(loc="lower right")
 
 ax = axes[1]
 spectrum = torch.logspace(-5, 0, 200, dtype=torch.float64)
-for tau, color in zip((10, 100, 1000), ("tab:green", "tab:purple", "tab:brown")):
+for tau, color in zip((10, 100, 1000), ("C2", "C4", "C5")):
     ax.plot(spectrum, gd_filter(spectrum, alpha, tau), "-", color=color, label=rf"GD, $\tau$ = {tau}")
     ax.plot(spectrum, ridge_filter(spectrum, equivalent_l2(alpha, tau)), "--", color=color,
             label=rf"L2, $\lambda$ = {equivalent_l2(alpha, tau):g}")
@@ -760,9 +760,9 @@ print(f"best row on seed 0's validation set: {best_row}")
 names = list(rows)
 fig, ax = plt.subplots(figsize=(11, 6.4))
 y = torch.arange(len(names), dtype=torch.float32)
-ax.barh(y - 0.2, [rows[n]["val"] for n in names], height=0.4, color="tab:red", label="validation (seed 0)")
-ax.barh(y + 0.2, [rows[n]["test"] for n in names], height=0.4, color="tab:gray", label="test (seed 0)")
-ax.axvline(rows["none"]["val"], color="tab:red", ls=":", lw=1.5)
+ax.barh(y - 0.2, [rows[n]["val"] for n in names], height=0.4, color="C3", label="validation (seed 0)")
+ax.barh(y + 0.2, [rows[n]["test"] for n in names], height=0.4, color="C7", label="test (seed 0)")
+ax.axvline(rows["none"]["val"], color="C3", ls=":", lw=1.5)
 ax.set_yticks(y, names)
 ax.invert_yaxis()
 ax.set(xlim=(0.6, 1.0), xlabel="accuracy", title="Every regularizer on the noisy-label baseline")

@@ -41,8 +41,8 @@ SEEDS = [0, 1]
 DATASET = ctx.pick(fast="digits", full="mnist")
 WIDTH = ctx.pick(fast=64, full=256)
 BATCH = ctx.pick(fast=32, full=128)
-COLORS = {"sigmoid": "tab:red", "tanh": "tab:orange", "relu": "tab:blue", "leaky_relu": "tab:green",
-          "prelu": "tab:olive", "elu": "tab:purple"}
+COLORS = {"sigmoid": "C3", "tanh": "C1", "relu": "C0", "leaky_relu": "C2",
+          "prelu": "C8", "elu": "C4"}
 LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "Leaky ReLU (0.1)",
           "prelu": "PReLU (a = 0.25)", "elu": "ELU (α = 1)"}
 
@@ -87,7 +87,7 @@ for name, (f, d) in curves.items():
     axes[1].plot(z, d, **style)
 axes[0].set(xlabel="z", ylabel="f(z)", title="Activation functions", ylim=(-1.5, 3))
 axes[1].set(xlabel="z", ylabel="f'(z)", title="Their derivatives", ylim=(-0.1, 1.15))
-axes[1].axhline(0.25, color="tab:red", ls=":", lw=1)
+axes[1].axhline(0.25, color="C3", ls=":", lw=1)
 axes[0].legend(loc="upper left")
 plt.show()
 
@@ -339,10 +339,10 @@ for ax, centred, title in ((axes[0], False, "inputs all positive (sigmoid output
     loss = 0.5 * ((grid_w @ x_toy.T - y_toy) ** 2).mean(dim=1).reshape(w1.shape)
     ax.contour(w1, w2, loss.sqrt(), levels=10, colors="grey", linewidths=0.8, alpha=0.6)
     if not centred:
-        ax.fill_between([0, 1.6], 0, 0.6, color="tab:green", alpha=0.12, label="update directions allowed")
-        ax.fill_between([-0.6, 0], -1.6, 0, color="tab:green", alpha=0.12)
+        ax.fill_between([0, 1.6], 0, 0.6, color="C2", alpha=0.12, label="update directions allowed")
+        ax.fill_between([-0.6, 0], -1.6, 0, color="C2", alpha=0.12)
     path = toy_sgd(centred, 0, LR_TOY)[:SHOWN + 1]
-    ax.plot(path[:, 0], path[:, 1], "o-", ms=3.5, lw=1.4, color="tab:red" if not centred else "tab:blue",
+    ax.plot(path[:, 0], path[:, 1], "o-", ms=3.5, lw=1.4, color="C3" if not centred else "C0",
             label=f"first {SHOWN} SGD steps from (0, 0)")
     ax.plot(*W_STAR.tolist(), "k*", ms=18, label="optimum $w^* = (1, -1)$")
     ax.set(xlabel="$w_1$", title=title, xlim=(-0.6, 1.6), ylim=(-1.6, 0.6), aspect="equal")
@@ -443,7 +443,7 @@ dead_by_shift = {(seed, shift): dead_fraction(shifted_net(seed, shift), datasets
 # %% {"tags": ["plot"]}
 fig, ax = plt.subplots(figsize=(8, 4.2))
 for seed in SEEDS:
-    ax.plot(SHIFTS, [dead_by_shift[(seed, s)] for s in SHIFTS], "o-", color="tab:blue", alpha=1 if seed == 0 else 0.5,
+    ax.plot(SHIFTS, [dead_by_shift[(seed, s)] for s in SHIFTS], "o-", color="C0", alpha=1 if seed == 0 else 0.5,
             label=f"seed {seed}")
 ax.set(xlabel="bias shift b (first hidden layer's biases = -b)", ylabel="fraction of units never active",
        title="Dead ReLUs in the first hidden layer", ylim=(-0.03, 1.03))

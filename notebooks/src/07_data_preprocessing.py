@@ -37,7 +37,7 @@ ctx = setup_notebook(seed=0)
 IMAGES = ctx.pick(fast="digits", full="mnist")        # the image data set of section 4
 N_IMAGES = ctx.pick(fast=None, full=10_000)          # training images used for the statistics (None: all)
 SEEDS = ctx.pick(fast=[0, 1], full=[0, 1, 2])       # seeds of the conditioning experiments
-COLORS = {"raw": "tab:red", "centred": "tab:orange", "standardized": "tab:green", "whitened": "tab:blue"}
+COLORS = {"raw": "C3", "centred": "C1", "standardized": "C2", "whitened": "C0"}
 
 # %% [markdown]
 # ## 1. Why preprocess the inputs?

@@ -39,8 +39,8 @@ from course_lib.init import calculate_gain, fan_in_and_fan_out, initialize, kaim
 ctx = setup_notebook(seed=0)
 SEEDS = [0, 1]
 DATASET = ctx.pick(fast="digits", full="mnist")
-COLORS = {"constant": "tab:gray", "small": "tab:blue", "large": "tab:red", "xavier": "tab:green",
-          "xavier53": "tab:olive", "he": "tab:purple", "relu_xavier": "tab:orange", "clipped": "tab:cyan"}
+COLORS = {"constant": "C7", "small": "C0", "large": "C3", "xavier": "C2",
+          "xavier53": "C8", "he": "C4", "relu_xavier": "C1", "clipped": "C9"}
 
 # %% [markdown]
 # ## 1. Constant initialization: every unit stays the same

@@ -42,7 +42,7 @@ DATASET = ctx.pick(fast="digits", full="mnist")
 datasets = {seed: load_dataset(DATASET, seed=seed, device=ctx.device) for seed in SEEDS}
 BATCH = 50
 STEPS_EPOCHS = ctx.epochs(fast=22, full=10)          # digits: 23 steps an epoch, 22 epochs ≈ 500 steps
-COLORS = {"plain": "tab:red", "batch norm": "tab:blue", "group norm": "tab:green"}
+COLORS = {"plain": "C3", "batch norm": "C0", "group norm": "C2"}
 print(datasets[0])
 
 # %% [markdown]

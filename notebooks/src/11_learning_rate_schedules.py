@@ -192,8 +192,8 @@ ARMS = {
                                                    step_size_up=max(1, STEPS_PER_EPOCH * EPOCHS // 6)),
                                           interval="step"),
 }
-COLORS = {"constant": "tab:gray", "step": "tab:blue", "cosine": "tab:green", "1/t": "tab:orange",
-          "cyclic": "tab:purple"}
+COLORS = {"constant": "C7", "step": "C0", "cosine": "C2", "1/t": "C1",
+          "cyclic": "C4"}
 
 # %% [markdown]
 # ### The runs
@@ -309,14 +309,14 @@ for seed, hist in plateau.items():
 # %% {"tags": ["plot"]}
 fig, axes = plt.subplots(1, 2, figsize=(14, 4.6), layout="constrained")
 for ax, (seed, hist) in zip(axes, plateau.items()):
-    ax.plot(hist.epoch, hist.val_loss, "o-", color="tab:red", label="validation loss")
+    ax.plot(hist.epoch, hist.val_loss, "o-", color="C3", label="validation loss")
     best_so_far = [min(hist.val_loss[:i + 1]) for i in range(len(hist))]
-    ax.plot(hist.epoch, best_so_far, ":", color="tab:red", label="best so far")
+    ax.plot(hist.epoch, best_so_far, ":", color="C3", label="best so far")
     for e in cut_epochs(hist):
         ax.axvline(e + 0.5, color="k", ls="--", lw=1.5)
     ax.set(xlabel="epoch", ylabel="validation loss", title=f"Seed {seed} (dashed: the rate is cut)")
     twin = ax.twinx()
-    twin.step(hist.epoch, hist.lr, where="mid", color="tab:blue", label="learning rate")
+    twin.step(hist.epoch, hist.lr, where="mid", color="C0", label="learning rate")
     twin.set(yscale="log", ylabel="learning rate")
     twin.grid(False)
 fig.legend(handles=ax.get_lines()[:2] + twin.get_lines(), loc="outside lower center", ncol=3)
@@ -390,7 +390,7 @@ plt.show()
 # %%
 RATES = {"suggested": lambda r: r.suggestion, "too small (÷100)": lambda r: r.suggestion / 100,
          "too large (explosion)": lambda r: r.exploded_at or r.lrs[-1]}
-RATE_COLORS = {"suggested": "tab:green", "too small (÷100)": "tab:blue", "too large (explosion)": "tab:red"}
+RATE_COLORS = {"suggested": "C2", "too small (÷100)": "C0", "too large (explosion)": "C3"}
 lr_runs = {(name, seed): train(seed, pick(ranges[seed]), epochs=ctx.epochs(fast=8, full=3), may_diverge=True)[1]
            for seed in SEEDS for name, pick in RATES.items()}
 CPU["range test"] = time.process_time() - start
@@ -494,7 +494,7 @@ CPU["clipping"] = time.process_time() - start
 # ### Gradient norms and validation error, seed 0
 
 # %% {"tags": ["plot"]}
-CLIP_COLORS = {"no clipping": "tab:red", f"clip at {MAX_NORM}": "tab:cyan"}
+CLIP_COLORS = {"no clipping": "C3", f"clip at {MAX_NORM}": "C9"}
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.4))
 for name, color in CLIP_COLORS.items():
     hist, norms, var = clip_runs[(name, 0)]
@@ -564,7 +564,7 @@ class UpdateRatio(Callback):
 
 # %%
 RATIO_RATES = {"suggested": 1.0, "÷100": 0.01, "×10": 10.0}
-RATIO_COLORS = {"suggested": "tab:green", "÷100": "tab:blue", "×10": "tab:red"}
+RATIO_COLORS = {"suggested": "C2", "÷100": "C0", "×10": "C3"}
 start = time.process_time()
 ratio_runs = {}
 for seed in SEEDS:
