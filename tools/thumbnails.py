@@ -45,6 +45,8 @@ KEY_FIGURES: dict[str, tuple[str, str]] = {
            "Activation std per layer of a 10-layer tanh net: collapses with 0.01 randn, saturates with randn, Xavier in between"),
     "09": ("### Training loss, seed 0",
            "Training loss with and without batch norm: the plain sigmoid and high-learning-rate ReLU nets stall, with batch norm they train"),
+    "10": ("### GD, momentum and Nesterov in the valley",
+           "Paths of gradient descent, momentum and Nesterov over the contours of a long narrow valley"),
     "11": ("## 2. Every schedule, over the epochs",
            "Learning rate over the epochs for step, multi-step, exponential, 1/t, cosine and plateau schedules"),
 }
@@ -72,8 +74,10 @@ def thumbnail(path: Path, heading: str) -> bytes:
     from PIL import Image
 
     image = Image.open(io.BytesIO(_image(path, heading))).convert("RGB")
-    height = round(image.height * WIDTH / image.width)
-    small = image.resize((WIDTH, height), Image.LANCZOS).quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+    width = min(WIDTH, image.width)                      # never enlarge
+    height = round(image.height * width / image.width)
+    # 256 colours keep the file small; octree quantization keeps the palette's hues apart
+    small = image.resize((width, height), Image.LANCZOS).quantize(colors=256, method=Image.Quantize.FASTOCTREE)
     buffer = io.BytesIO()
     small.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

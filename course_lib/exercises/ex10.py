@@ -1,0 +1,187 @@
+"""Checkers for the exercises of notebook 10 (optimizers)."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import torch
+
+from . import NotAttempted, close, require, run_check
+
+__all__ = ["check_valley_learning_rates", "check_adam_step", "VALLEY_CURVATURES", "ADAM_HYPER", "adam_variant"]
+
+
+# --------------------------------------------------------------------------- exercise 1
+VALLEY_CURVATURES = (0.04, 4.0)  # (λ_min, λ_max) of the exercise's quadratic
+
+
+def _number(value, name: str) -> float:
+    if isinstance(value, torch.Tensor):
+        require(value.numel() == 1, f"{name} must be one number, got a tensor of shape {tuple(value.shape)}")
+        value = value.item()
+    require(isinstance(value, Real) and not isinstance(value, bool), f"{name} must be a number, got {type(value).__name__}")
+    return float(value)
+
+
+def check_valley_learning_rates(answer) -> bool:
+    """``answer = (largest, best)``: GD's stability limit and its best constant learning rate on the quadratic."""
+    lam_min, lam_max = VALLEY_CURVATURES
+    largest_ok, best_ok = 2 / lam_max, 2 / (lam_min + lam_max)
+
+    def check() -> None:
+        if answer is None:
+            raise NotAttempted
+        require(isinstance(answer, (tuple, list)) and len(answer) == 2,
+                f"give a pair (largest, best) of two numbers, got {type(answer).__name__}"
+                + (f" of length {len(answer)}" if isinstance(answer, (tuple, list)) else ""))
+        largest, best = _number(answer[0], "largest"), _number(answer[1], "best")
+        require(not (close(largest, best_ok, rtol=1e-3) and close(best, largest_ok, rtol=1e-3)),
+                "the two numbers are in the wrong order: (largest, best)")
+        require(not close(largest, 1 / lam_max, rtol=1e-3),
+                f"largest = {largest:g} is 1/λ_max: that rate sends the steep direction to 0 in one step, but GD still "
+                f"converges above it, while |1 − α λ_max| < 1")
+        require(not close(largest, 2 / lam_min, rtol=1e-3) and not close(largest, 1 / lam_min, rtol=1e-3),
+                f"largest = {largest:g} comes from the flat direction (λ_min); the direction that diverges first is the "
+                f"steepest one")
+        require(close(largest, largest_ok, rtol=1e-3),
+                f"largest = {largest:g} is not the limit: per step GD multiplies a direction of curvature λ by "
+                f"(1 − α λ); find the α where the first of them reaches |1 − α λ| = 1")
+        require(not close(best, 1 / lam_max, rtol=1e-3),
+                f"best = {best:g} = 1/λ_max makes the steep direction vanish in one step, but the flat one then shrinks "
+                f"only by 1 − α λ_min = {1 - lam_min / lam_max:.2f} per step; a slightly larger α helps the flat one")
+        require(not close(best, largest_ok, rtol=1e-3),
+                f"best = {best:g} sits on the limit: the steep direction keeps |1 − α λ_max| = 1 and never shrinks")
+        require(best < largest_ok, f"best = {best:g} is above the limit {largest:g}: GD diverges there")
+        require(not close(best, 1 / (lam_min + lam_max), rtol=1e-3),
+                f"best = {best:g}: almost, but check the factor; write the two worst factors |1 − α λ_min| and "
+                f"|1 − α λ_max| and make them equal")
+        require(close(best, best_ok, rtol=1e-3),
+                f"best = {best:g} is not the best rate: the worst factor max(|1 − α λ_min|, |1 − α λ_max|) is "
+                f"smallest where the two are equal")
+
+    return run_check("Exercise 1 (learning rates of a valley)", check,
+                     "α < 2/λ_max, best α = 2/(λ_min + λ_max) ≈ 0.495, with a contraction of only 99/101 per step")
+
+
+# --------------------------------------------------------------------------- exercise 2
+ADAM_HYPER = dict(lr=0.05, betas=(0.8, 0.95), eps=1e-3)  # not torch's defaults, so that slips show
+_STEPS = 6
+
+
+def _inputs() -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """A (2, 4) float64 parameter and a sequence of gradients of very different sizes and changing signs."""
+    g = torch.Generator().manual_seed(10)
+    theta0 = torch.randn(2, 4, generator=g, dtype=torch.float64)
+    scale = 10 ** torch.linspace(-3.5, 1, 8, dtype=torch.float64).reshape(2, 4)  # from 3e-4 to 10
+    grads = [scale * torch.randn(2, 4, generator=g, dtype=torch.float64) for _ in range(_STEPS)]
+    return theta0, grads
+
+
+def _torch_adam(theta0: torch.Tensor, grads: list[torch.Tensor], lr, betas, eps) -> list[torch.Tensor]:
+    p = torch.nn.Parameter(theta0.clone())
+    opt = torch.optim.Adam([p], lr=lr, betas=betas, eps=eps)
+    out = []
+    for g in grads:
+        p.grad = g.clone()
+        opt.step()
+        out.append(p.detach().clone())
+    return out
+
+
+def adam_variant(theta0: torch.Tensor, grads: list[torch.Tensor], lr, betas, eps, *, correct_m=True, correct_v=True,
+                 eps_inside=False, square="square", sqrt=True, t_offset=0, sign=-1.0, keep_state=True,
+                 dampen_m=True, swap=False) -> list[torch.Tensor]:
+    """Adam with one detail changed (the typical slips), to recognise an answer by its iterates."""
+    beta1, beta2 = (betas[1], betas[0]) if swap else betas
+    theta = theta0.clone()
+    m = v = torch.zeros_like(theta)
+    t, out = 0, []
+    for g in grads:
+        if not keep_state:
+            m = v = torch.zeros_like(theta)
+            t = 0
+        t += 1
+        te = t + t_offset
+        m = beta1 * m + ((1 - beta1) if dampen_m else 1.0) * g
+        g2 = {"square": g * g, "none": g, "abs": g.abs()}[square]
+        v = beta2 * v + (1 - beta2) * g2
+        m_hat = m / (1 - beta1**te) if correct_m else m
+        v_hat = v / (1 - beta2**te) if correct_v else v
+        if eps_inside:
+            denom = (v_hat + eps).sqrt()
+        else:
+            denom = (v_hat.sqrt() if sqrt else v_hat) + eps
+        theta = theta + sign * lr * m_hat / denom
+        out.append(theta.clone())
+    return out
+
+
+# (flags, hint): each typical slip, and what to say when an answer follows it
+_SLIPS = [
+    (dict(correct_m=False, correct_v=False),
+     "your steps match Adam WITHOUT bias correction: divide m by (1 − beta1^t) and v by (1 − beta2^t)"),
+    (dict(correct_m=False), "your m is not bias-corrected (v is): divide m by (1 − beta1^t) too"),
+    (dict(correct_v=False), "your v is not bias-corrected (m is): divide v by (1 − beta2^t) too"),
+    (dict(eps_inside=True), "eps is inside the square root, sqrt(v_hat + eps); torch.optim.Adam adds it outside: "
+                            "sqrt(v_hat) + eps"),
+    (dict(swap=True), "beta1 and beta2 are swapped: beta1 (the first of betas) averages the gradients, beta2 their squares"),
+    (dict(square="none"), "v averages the gradient itself instead of its square (its square root is then NaN where "
+                          "the average is negative): v ← beta2·v + (1 − beta2)·g²"),
+    (dict(square="abs"), "v averages |g| instead of g²: square the gradient"),
+    (dict(sqrt=False), "you divide by v_hat, not by its square root: the step is m_hat / (sqrt(v_hat) + eps)"),
+    (dict(t_offset=1), "the step counter is one ahead: the first step must use t = 1 in 1 − beta^t"),
+    (dict(t_offset=-1), "the step counter is one behind: on the first step 1 − beta^0 = 0, a division by zero; "
+                        "increase t before you use it"),
+    (dict(sign=1.0), "your steps go uphill: subtract lr · m_hat / (sqrt(v_hat) + eps)"),
+    (dict(keep_state=False), "each of your steps is a first step: keep m, v and t in `state` between calls "
+                             "(update the dict the caller gives you, do not replace it with a new one)"),
+    (dict(dampen_m=False), "m is updated as beta1·m + g: the new gradient needs the factor (1 − beta1)"),
+]
+
+
+def _same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+    return all(torch.allclose(x, y, rtol=1e-6, atol=1e-9, equal_nan=True) for x, y in zip(a, b))
+
+
+def check_adam_step(fn) -> bool:
+    """``fn(theta, grad, state, lr, betas, eps) -> new theta``: Adam's step, checked against ``torch.optim.Adam``."""
+
+    def check() -> None:
+        if fn is None:
+            raise NotAttempted
+        require(callable(fn), f"give a function adam_step(theta, grad, state, lr, betas, eps), got {type(fn).__name__}")
+        theta0, grads = _inputs()
+        hyper = ADAM_HYPER
+        state: dict = {}
+        theta, got = theta0.clone(), []
+        for k, g in enumerate(grads):
+            g_in = g.clone()
+            theta_in = theta.clone()  # the answer may update it in place
+            new = fn(theta_in, g_in, state, hyper["lr"], hyper["betas"], hyper["eps"])
+            if new is None:
+                raise NotAttempted if k == 0 and not state and torch.equal(theta_in, theta0) else AssertionError(
+                    "your function returned None: return the new theta (a new tensor, or theta updated in place)")
+            require(isinstance(new, torch.Tensor), f"return a tensor (the new theta), got {type(new).__name__}")
+            require(new.shape == theta0.shape, f"the new theta has shape {tuple(new.shape)}, expected "
+                                               f"{tuple(theta0.shape)} (the shape of theta)")
+            require(torch.equal(g_in, g), "your function changed grad in place: leave the gradient as it is")
+            theta = new.detach().to(torch.float64).clone()
+            got.append(theta)
+        expected = _torch_adam(theta0, grads, **hyper)
+        if _same(got, expected):
+            return
+        for flags, hint in _SLIPS:
+            if _same(got, adam_variant(theta0, grads, **hyper, **flags)):
+                raise AssertionError(hint)
+        first_wrong = next(k for k, (a, b) in enumerate(zip(got, expected))
+                           if not torch.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True))
+        diff = (got[first_wrong] - expected[first_wrong]).abs().max().item()
+        raise AssertionError(
+            f"step {first_wrong + 1} differs from torch.optim.Adam (largest difference {diff:.2e}) with lr="
+            f"{hyper['lr']}, betas={hyper['betas']}, eps={hyper['eps']}: use the arguments you are given, update m "
+            f"and v, bias-correct both with the step t (1 on the first step), then "
+            f"theta − lr · m_hat / (sqrt(v_hat) + eps)"
+            + (" (your first step is right: check what you keep in `state`)" if first_wrong > 0 else ""))
+
+    return run_check("Exercise 2 (Adam's update)", check,
+                     f"{_STEPS} steps equal torch.optim.Adam's, bias correction included")
