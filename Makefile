@@ -49,6 +49,7 @@ student: venv
 bench: venv
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_normalization.py
+	$(PY) benchmarks/bench_optim.py
 
 clean:
 	rm -rf $(VENV) slides student .pytest_cache

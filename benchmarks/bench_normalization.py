@@ -16,9 +16,7 @@ On a CPU that other jobs share, ``--threads 1`` keeps the comparison meaningful.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -26,23 +24,8 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from course_lib import get_device  # noqa: E402
+from _timing import add_machine_options, fmt, interleaved, machine, ratios  # noqa: E402
 from course_lib.normalization import BatchNorm2d  # noqa: E402
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def spread(values) -> tuple[float, float, float]:
-    """(min, median, max)."""
-    return min(values), statistics.median(values), max(values)
-
-
-def _fmt(values, spec: str = ".2f", unit: str = "") -> str:
-    lo, mid, hi = spread(values)
-    return f"{lo:{spec}}{unit} – {mid:{spec}}{unit} – {hi:{spec}}{unit}"
 
 
 def bench_batchnorm(device: torch.device, shape: tuple[int, ...], repeats: int, inner: int = 5) -> dict:
@@ -63,39 +46,26 @@ def bench_batchnorm(device: torch.device, shape: tuple[int, ...], repeats: int, 
     step(layers["ours"])
     torch.testing.assert_close(x.grad, ref_grad, rtol=1e-4, atol=1e-4)
 
-    times = {name: [] for name in layers}
-    for _ in range(repeats):
-        for name, layer in layers.items():
-            _sync(device)
-            start = time.perf_counter()
-            for _ in range(inner):
-                step(layer)
-            _sync(device)
-            times[name].append((time.perf_counter() - start) / inner)
-    ratio = [a / b for a, b in zip(times["ours"], times["torch"])]
-    return {"repeats": repeats, "ratio": ratio, **{f"{k}_ms": [t * 1e3 for t in v] for k, v in times.items()}}
+    times = interleaved({name: (lambda layer=layer: step(layer)) for name, layer in layers.items()}, device, repeats,
+                        inner, warm_up=False)
+    return {"repeats": repeats, "ratio": ratios(times["ours"], times["torch"]),
+            **{f"{k}_ms": [t * 1e3 for t in v] for k, v in times.items()}}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=30, help="interleaved rounds of ours / torch")
     parser.add_argument("--shape", default="64,32,16,16", help="input shape N,C,H,W")
-    parser.add_argument("--device", default=None)
-    parser.add_argument("--threads", type=int, default=None,
-                        help="PyTorch CPU threads (default: PyTorch's own); 1 on a machine shared with other jobs")
+    add_machine_options(parser)
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = get_device(args.device)
     shape = tuple(int(s) for s in args.shape.split(","))
     if len(shape) != 4:
         parser.error(f"--shape must be N,C,H,W, got {args.shape!r}")
-    print(f"device={device}  torch={torch.__version__}  threads={torch.get_num_threads()}  "
-          f"(each figure: min – median – max over the repetitions)")
+    device = machine(args)
     r = bench_batchnorm(device, shape, args.repeats)
     print(f"BatchNorm2d forward + backward on {shape}, {r['repeats']} interleaved rounds:")
-    print(f"  from scratch {_fmt(r['ours_ms'], '.3f', ' ms')} | nn.BatchNorm2d {_fmt(r['torch_ms'], '.3f', ' ms')}")
-    print(f"  ratio ours / torch   {_fmt(r['ratio'])}   (goal: median <= 2)")
+    print(f"  from scratch {fmt(r['ours_ms'], '.3f', ' ms')} | nn.BatchNorm2d {fmt(r['torch_ms'], '.3f', ' ms')}")
+    print(f"  ratio ours / torch   {fmt(r['ratio'])}   (goal: median <= 2)")
     return 0
 
 

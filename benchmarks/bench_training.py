@@ -25,11 +25,9 @@ The MNIST-size set is written as IDX files to a temporary folder and read with
 from __future__ import annotations
 
 import argparse
-import statistics
 import struct
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,41 +36,8 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from course_lib import DeviceLoader, fit, get_device, load_dataset, mlp  # noqa: E402
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def _time_once(fn, device) -> float:
-    _sync(device)
-    start = time.perf_counter()
-    fn()
-    _sync(device)
-    return time.perf_counter() - start
-
-
-def _interleaved(runs: dict, device, repeats: int) -> dict[str, list[float]]:
-    """Run every function once (warm-up), then ``repeats`` rounds of one run each, in turn."""
-    for fn in runs.values():
-        fn()
-    times = {name: [] for name in runs}
-    for _ in range(repeats):
-        for name, fn in runs.items():
-            times[name].append(_time_once(fn, device))
-    return times
-
-
-def spread(values) -> tuple[float, float, float]:
-    """(min, median, max)."""
-    return min(values), statistics.median(values), max(values)
-
-
-def _fmt(values, spec: str = ".3f", unit: str = "") -> str:
-    lo, mid, hi = spread(values)
-    return f"{lo:{spec}}{unit} – {mid:{spec}}{unit} – {hi:{spec}}{unit}"
+from _timing import add_machine_options, fmt, interleaved, machine  # noqa: E402
+from course_lib import DeviceLoader, fit, load_dataset, mlp  # noqa: E402
 
 
 def bench_fit(device: torch.device, repeats: int, epochs: int = 3, batch_size: int = 64) -> dict:
@@ -114,7 +79,7 @@ def bench_fit(device: torch.device, repeats: int, epochs: int = 3, batch_size: i
 
     # interleaved (fit, plain, bare, fit, ...): a change in machine load hits neighbours alike,
     # and each round gives its own ratio
-    times = _interleaved({"fit": course, "plain": plain, "bare": lambda: plain(record=False)}, device, repeats)
+    times = interleaved({"fit": course, "plain": plain, "bare": lambda: plain(record=False)}, device, repeats)
     samples = epochs * len(x)
     ratio = [p / f for p, f in zip(times["plain"], times["fit"])]
     bare_ratio = [b / f for b, f in zip(times["bare"], times["fit"])]
@@ -158,7 +123,7 @@ def bench_batching(device: torch.device, repeats: int, batch_size: int = 128, n:
             for xb, yb in device_loader:
                 pass
 
-        times = _interleaved({"dataloader": epoch_dataloader, "device_loader": epoch_device}, device, repeats)
+        times = interleaved({"dataloader": epoch_dataloader, "device_loader": epoch_device}, device, repeats)
     speedup = [r / d for r, d in zip(times["dataloader"], times["device_loader"])]
     return {"repeats": repeats, "dataloader_s": times["dataloader"], "device_loader_s": times["device_loader"],
             "speedup": speedup}
@@ -169,26 +134,20 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds of fit / plain / bare")
     parser.add_argument("--loader-repeats", type=int, default=3,
                         help="interleaved DataLoader / DeviceLoader epochs (a DataLoader epoch takes seconds)")
-    parser.add_argument("--device", default=None)
-    parser.add_argument("--threads", type=int, default=None,
-                        help="PyTorch CPU threads (default: PyTorch's own); 1 on a machine shared with other jobs")
+    add_machine_options(parser)
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = get_device(args.device)
-    print(f"device={device}  torch={torch.__version__}  threads={torch.get_num_threads()}  "
-          f"(each figure: min – median – max over the repetitions)")
+    device = machine(args)
     f = bench_fit(device, args.repeats)
     print(f"fit vs plain loop (MNIST-1D, MLP 40-256-256-10, batch 64, 3 epochs), {f['repeats']} interleaved rounds:")
-    print(f"  samples/s   fit {_fmt(f['fit_samples_per_s'], ',.0f')} | plain {_fmt(f['plain_samples_per_s'], ',.0f')}"
-          f" | bare {_fmt(f['bare_samples_per_s'], ',.0f')}")
-    print(f"  ratio fit / plain loop   {_fmt(f['ratio'])}   (goal: median >= 0.95)")
-    print(f"  ratio fit / bare loop    {_fmt(f['bare_ratio'])}   (for reference: the bare loop records nothing)")
+    print(f"  samples/s   fit {fmt(f['fit_samples_per_s'], ',.0f')} | plain {fmt(f['plain_samples_per_s'], ',.0f')}"
+          f" | bare {fmt(f['bare_samples_per_s'], ',.0f')}")
+    print(f"  ratio fit / plain loop   {fmt(f['ratio'])}   (goal: median >= 0.95)")
+    print(f"  ratio fit / bare loop    {fmt(f['bare_ratio'])}   (for reference: the bare loop records nothing)")
     b = bench_batching(device, args.loader_repeats)
     print(f"one epoch of 60,000 MNIST-size samples, batch 128, {b['repeats']} interleaved pairs:")
-    print(f"  torchvision Dataset + DataLoader {_fmt(b['dataloader_s'], '.2f', ' s')} | "
-          f"DeviceLoader {_fmt([t * 1000 for t in b['device_loader_s']], '.0f', ' ms')}")
-    print(f"  speed-up                 {_fmt(b['speedup'], '.0f', 'x')}   (goal: median >= 10x)")
+    print(f"  torchvision Dataset + DataLoader {fmt(b['dataloader_s'], '.2f', ' s')} | "
+          f"DeviceLoader {fmt([t * 1000 for t in b['device_loader_s']], '.0f', ' ms')}")
+    print(f"  speed-up                 {fmt(b['speedup'], '.0f', 'x')}   (goal: median >= 10x)")
     return 0
 
 
