@@ -193,12 +193,13 @@ def _visible_lines(cell: dict) -> int:
         return 0
     hidden = cell["metadata"].get("jupyter", {}).get("source_hidden", False)
     lines = 0 if hidden else len(_src(cell).splitlines())
+    streams = {}   # the kernel may split one printed text into several chunks: count the text, not the chunks
     for out in cell.get("outputs", []):
         if out["output_type"] == "stream":
-            lines += len("".join(out["text"]).splitlines())
+            streams[out["name"]] = streams.get(out["name"], "") + "".join(out["text"])
         elif "text/plain" in out.get("data", {}) and "image/png" not in out["data"]:
             lines += len("".join(out["data"]["text/plain"]).splitlines())
-    return lines
+    return lines + sum(len(text.splitlines()) for text in streams.values())
 
 
 MAX_SLIDE_LINES = 30
