@@ -50,8 +50,9 @@ so a ``state_dict`` saved by one loads into the other and the run continues on t
 trajectory. Weight decay ``weight_decay = λ`` is the L2 penalty λ/2·‖θ‖² (gradient g ← g + λθ)
 except in AdamW (and with ``decoupled_weight_decay=True``). ``maximize=True`` climbs f instead
 (g ← −g). ``foreach`` and ``fused`` choose between PyTorch's implementations of the *same* update;
-they are accepted and kept in the param groups, but the classes here always run their one
-readable loop over the parameters. ``differentiable=True`` and ``capturable=True`` are not
+they are accepted and kept in the param groups, but the classes here always run one readable
+loop over the parameters: ``step`` (shared, in the base class) takes each gradient and applies the
+weight decay, and each class's ``update(p, g, state, group, lr)`` is its rule for one parameter. ``differentiable=True`` and ``capturable=True`` are not
 supported (the update runs under ``torch.no_grad()`` and reads the step count with ``.item()``).
 
 The course's one addition to torch's arguments: ``Adam(..., bias_correction=False)`` (and
@@ -175,6 +176,35 @@ class _CourseOptimizer(Optimizer):
                                          f" (in param group {index})")
         group.update(checked)
 
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
+        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss first.
+
+        The part every optimizer shares: g = ∇f(θ) (or −∇f with ``maximize``), then weight decay λ,
+        as L2 (g ← g + λθ) or, with ``decoupled_weight_decay``, as AdamW's θ ← (1 − αλ)θ; the rule
+        itself is each class's :meth:`update`.
+        """
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, lam = _scalar(group["lr"]), group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = _gradient(p, group["maximize"])
+                if lam != 0 and group.get("decoupled_weight_decay", False):
+                    p.mul_(1 - lr * lam)                   # decoupled: θ ← (1 − αλ)θ
+                elif lam != 0:
+                    g = g.add(p, alpha=lam)                # L2: g ← ∇f + λθ
+                self.update(p, g, self.state[p], group, lr)
+        return loss
+
+    def update(self, p: Tensor, g: Tensor, state: dict, group: dict, lr: float) -> None:
+        """The update rule for one parameter ``p`` with gradient ``g`` (weight decay included)."""
+        raise NotImplementedError
+
     def __setstate__(self, state: dict) -> None:
         # Called by load_state_dict: a state_dict saved by torch.optim lacks the course's extra
         # keys (``bias_correction``); give them this optimizer's defaults. Old float steps become tensors.
@@ -210,30 +240,15 @@ class SGD(_CourseOptimizer):
                                       nesterov=nesterov, maximize=maximize, foreach=foreach,
                                       differentiable=differentiable, fused=fused))
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
-        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss first."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, rho, tau, lam = _scalar(group["lr"]), group["momentum"], group["dampening"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _gradient(p, group["maximize"])
-                if lam != 0:
-                    g = g.add(p, alpha=lam)                       # g ← ∇f + λθ
-                if rho != 0:
-                    state = self.state[p]
-                    if state.get("momentum_buffer") is None:
-                        v = state["momentum_buffer"] = g.clone()  # first step: v = g
-                    else:
-                        v = state["momentum_buffer"].mul_(rho).add_(g, alpha=1 - tau)  # v ← ρv + (1−τ)g
-                    g = g + rho * v if group["nesterov"] else v   # Nesterov: g + ρv
-                p.add_(g, alpha=-lr)                              # θ ← θ − α g
-        return loss
+    def update(self, p: Tensor, g: Tensor, state: dict, group: dict, lr: float) -> None:
+        rho, tau = group["momentum"], group["dampening"]
+        if rho != 0:
+            if state.get("momentum_buffer") is None:
+                v = state["momentum_buffer"] = g.clone()  # first step: v = g
+            else:
+                v = state["momentum_buffer"].mul_(rho).add_(g, alpha=1 - tau)  # v ← ρv + (1−τ)g
+            g = g + rho * v if group["nesterov"] else v   # Nesterov: g + ρv
+        p.add_(g, alpha=-lr)                              # θ ← θ − α g
 
 
 class SutskeverSGD(_CourseOptimizer):
@@ -258,32 +273,17 @@ class SutskeverSGD(_CourseOptimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
-        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss first."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, rho, lam = _scalar(group["lr"]), group["momentum"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _gradient(p, group["maximize"])
-                if lam != 0:
-                    g = g.add(p, alpha=lam)            # g ← ∇f + λθ
-                state = self.state[p]
-                if "velocity" not in state:
-                    state["velocity"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                v = state["velocity"]
-                v_new = rho * v - lr * g               # v_new = ρv − αg
-                if group["nesterov"]:
-                    p.add_(v_new + rho * (v_new - v))  # θ̃ ← θ̃ + v_new + ρ(v_new − v)
-                else:
-                    p.add_(v_new)                      # θ ← θ + v_new
-                v.copy_(v_new)
-        return loss
+    def update(self, p: Tensor, g: Tensor, state: dict, group: dict, lr: float) -> None:
+        rho = group["momentum"]
+        if "velocity" not in state:
+            state["velocity"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        v = state["velocity"]
+        v_new = rho * v - lr * g               # v_new = ρv − αg
+        if group["nesterov"]:
+            p.add_(v_new + rho * (v_new - v))  # θ̃ ← θ̃ + v_new + ρ(v_new − v)
+        else:
+            p.add_(v_new)                      # θ ← θ + v_new
+        v.copy_(v_new)
 
 
 # --------------------------------------------------------------------------- adaptive learning rates
@@ -313,30 +313,15 @@ class Adagrad(_CourseOptimizer):
         state["step"] = _step_counter()
         state["sum"] = torch.full_like(p, initial_accumulator_value, memory_format=torch.preserve_format)
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
-        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss first."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, eta, eps, lam = _scalar(group["lr"]), group["lr_decay"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _gradient(p, group["maximize"])
-                if lam != 0:
-                    g = g.add(p, alpha=lam)                     # g ← ∇f + λθ
-                state = self.state[p]
-                if not state:                                   # a param group added later
-                    self._init_state(p, self.defaults["initial_accumulator_value"])
-                state["step"] += 1
-                t = state["step"].item()
-                s = state["sum"].addcmul_(g, g)                 # s ← s + g²
-                lr_t = lr / (1 + (t - 1) * eta)                 # α_t = α / (1 + (t−1)η)
-                p.addcdiv_(g, s.sqrt().add_(eps), value=-lr_t)  # θ ← θ − α_t g / (√s + ε)
-        return loss
+    def update(self, p: Tensor, g: Tensor, state: dict, group: dict, lr: float) -> None:
+        eta, eps = group["lr_decay"], group["eps"]
+        if not state:                                   # a param group added later
+            self._init_state(p, self.defaults["initial_accumulator_value"])
+        state["step"] += 1
+        t = state["step"].item()
+        s = state["sum"].addcmul_(g, g)                 # s ← s + g²
+        lr_t = lr / (1 + (t - 1) * eta)                 # α_t = α / (1 + (t−1)η)
+        p.addcdiv_(g, s.sqrt().add_(eps), value=-lr_t)  # θ ← θ − α_t g / (√s + ε)
 
 
 class RMSprop(_CourseOptimizer):
@@ -360,43 +345,27 @@ class RMSprop(_CourseOptimizer):
                                       weight_decay=weight_decay, capturable=capturable, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable))
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
-        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss first."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, beta, eps, lam, mu = (_scalar(group["lr"]), group["alpha"], group["eps"], group["weight_decay"],
-                                      group["momentum"])
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _gradient(p, group["maximize"])
-                if lam != 0:
-                    g = g.add(p, alpha=lam)                                   # g ← ∇f + λθ
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_counter()
-                    state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    if mu > 0:
-                        state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    if group["centered"]:
-                        state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["step"] += 1
-                s = state["square_avg"].mul_(beta).addcmul_(g, g, value=1 - beta)  # s ← βs + (1−β)g²
-                if group["centered"]:
-                    g_avg = state["grad_avg"].mul_(beta).add_(g, alpha=1 - beta)  # ḡ ← βḡ + (1−β)g
-                    denom = (s - g_avg * g_avg).sqrt().add_(eps)              # √(s − ḡ²) + ε
-                else:
-                    denom = s.sqrt().add_(eps)                                # √s + ε
-                if mu > 0:
-                    b = state["momentum_buffer"].mul_(mu).addcdiv_(g, denom)  # b ← μb + g/denom
-                    p.add_(b, alpha=-lr)                                      # θ ← θ − αb
-                else:
-                    p.addcdiv_(g, denom, value=-lr)                           # θ ← θ − αg/denom
-        return loss
+    def update(self, p: Tensor, g: Tensor, state: dict, group: dict, lr: float) -> None:
+        beta, eps, mu = group["alpha"], group["eps"], group["momentum"]
+        if not state:
+            state["step"] = _step_counter()
+            state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            if mu > 0:
+                state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            if group["centered"]:
+                state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        state["step"] += 1
+        s = state["square_avg"].mul_(beta).addcmul_(g, g, value=1 - beta)  # s ← βs + (1−β)g²
+        if group["centered"]:
+            g_avg = state["grad_avg"].mul_(beta).add_(g, alpha=1 - beta)  # ḡ ← βḡ + (1−β)g
+            denom = (s - g_avg * g_avg).sqrt().add_(eps)              # √(s − ḡ²) + ε
+        else:
+            denom = s.sqrt().add_(eps)                                # √s + ε
+        if mu > 0:
+            b = state["momentum_buffer"].mul_(mu).addcdiv_(g, denom)  # b ← μb + g/denom
+            p.add_(b, alpha=-lr)                                      # θ ← θ − αb
+        else:
+            p.addcdiv_(g, denom, value=-lr)                           # θ ← θ − αg/denom
 
 
 class Adadelta(_CourseOptimizer):
@@ -418,33 +387,18 @@ class Adadelta(_CourseOptimizer):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
                                       capturable=capturable, foreach=foreach, differentiable=differentiable))
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
-        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss first."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, rho, eps, lam = _scalar(group["lr"]), group["rho"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _gradient(p, group["maximize"])
-                if lam != 0:
-                    g = g.add(p, alpha=lam)                                # g ← ∇f + λθ
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_counter()
-                    state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    state["acc_delta"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["step"] += 1
-                s, u = state["square_avg"], state["acc_delta"]
-                s.mul_(rho).addcmul_(g, g, value=1 - rho)                  # s ← ρs + (1−ρ)g²
-                delta = (u + eps).sqrt_().div_((s + eps).sqrt_()).mul_(g)  # Δ = √(u+ε)/√(s+ε) · g
-                u.mul_(rho).addcmul_(delta, delta, value=1 - rho)          # u ← ρu + (1−ρ)Δ²
-                p.add_(delta, alpha=-lr)                                   # θ ← θ − αΔ
-        return loss
+    def update(self, p: Tensor, g: Tensor, state: dict, group: dict, lr: float) -> None:
+        rho, eps = group["rho"], group["eps"]
+        if not state:
+            state["step"] = _step_counter()
+            state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["acc_delta"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        state["step"] += 1
+        s, u = state["square_avg"], state["acc_delta"]
+        s.mul_(rho).addcmul_(g, g, value=1 - rho)                  # s ← ρs + (1−ρ)g²
+        delta = (u + eps).sqrt_().div_((s + eps).sqrt_()).mul_(g)  # Δ = √(u+ε)/√(s+ε) · g
+        u.mul_(rho).addcmul_(delta, delta, value=1 - rho)          # u ← ρu + (1−ρ)Δ²
+        p.add_(delta, alpha=-lr)                                   # θ ← θ − αΔ
 
 
 # --------------------------------------------------------------------------- Adam and its relatives
@@ -481,42 +435,25 @@ class Adam(_CourseOptimizer):
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       bias_correction=bias_correction))
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
-        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss first."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps, lam = _scalar(group["lr"]), group["betas"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _gradient(p, group["maximize"])
-                if lam != 0 and group["decoupled_weight_decay"]:
-                    p.mul_(1 - lr * lam)                                   # AdamW: θ ← (1 − αλ)θ
-                elif lam != 0:
-                    g = g.add(p, alpha=lam)                                # L2: g ← ∇f + λθ
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_counter()
-                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["step"] += 1
-                t = state["step"].item()
-                m = state["exp_avg"].mul_(beta1).add_(g, alpha=1 - beta1)  # m ← β₁m + (1−β₁)g
-                v = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v ← β₂v + (1−β₂)g²
-                if group["amsgrad"]:
-                    v = torch.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # max of all v
-                if group["bias_correction"]:
-                    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)  # m̂, v̂
-                else:
-                    m_hat, v_hat = m, v                                    # the course's switch
-                p.addcdiv_(m_hat, v_hat.sqrt().add_(eps), value=-lr)       # θ ← θ − α m̂/(√v̂ + ε)
-        return loss
+    def update(self, p: Tensor, g: Tensor, state: dict, group: dict, lr: float) -> None:
+        (beta1, beta2), eps = group["betas"], group["eps"]
+        if not state:
+            state["step"] = _step_counter()
+            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        state["step"] += 1
+        t = state["step"].item()
+        m = state["exp_avg"].mul_(beta1).add_(g, alpha=1 - beta1)  # m ← β₁m + (1−β₁)g
+        v = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v ← β₂v + (1−β₂)g²
+        if group["amsgrad"]:
+            v = torch.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # max of all v
+        if group["bias_correction"]:
+            m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)  # m̂, v̂
+        else:
+            m_hat, v_hat = m, v                                    # the course's switch
+        p.addcdiv_(m_hat, v_hat.sqrt().add_(eps), value=-lr)       # θ ← θ − α m̂/(√v̂ + ε)
 
 
 class AdamW(Adam):
@@ -566,39 +503,22 @@ class NAdam(_CourseOptimizer):
                                       maximize=maximize, foreach=foreach, capturable=capturable,
                                       differentiable=differentiable))
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
-        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss first."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps, lam = _scalar(group["lr"]), group["betas"], group["eps"], group["weight_decay"]
-            psi = group["momentum_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _gradient(p, group["maximize"])
-                if lam != 0 and group["decoupled_weight_decay"]:
-                    p.mul_(1 - lr * lam)                                   # θ ← (1 − αλ)θ
-                elif lam != 0:
-                    g = g.add(p, alpha=lam)                                # g ← ∇f + λθ
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_counter()
-                    state["mu_product"] = _step_counter(1.0)
-                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["step"] += 1
-                t = state["step"].item()
-                mu = beta1 * (1 - 0.5 * 0.96 ** (t * psi))                 # μ_t
-                mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))      # μ_{t+1}
-                state["mu_product"] *= mu                                  # Π_{i≤t} μ_i
-                mu_product = state["mu_product"].item()
-                m = state["exp_avg"].mul_(beta1).add_(g, alpha=1 - beta1)  # m ← β₁m + (1−β₁)g
-                v = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v ← β₂v + (1−β₂)g²
-                denom = (v / (1 - beta2 ** t)).sqrt().add_(eps)            # √v̂ + ε
-                p.addcdiv_(g, denom, value=-lr * (1 - mu) / (1 - mu_product))
-                p.addcdiv_(m, denom, value=-lr * mu_next / (1 - mu_product * mu_next))
-        return loss
+    def update(self, p: Tensor, g: Tensor, state: dict, group: dict, lr: float) -> None:
+        (beta1, beta2), eps = group["betas"], group["eps"]
+        psi = group["momentum_decay"]
+        if not state:
+            state["step"] = _step_counter()
+            state["mu_product"] = _step_counter(1.0)
+            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        state["step"] += 1
+        t = state["step"].item()
+        mu = beta1 * (1 - 0.5 * 0.96 ** (t * psi))                 # μ_t
+        mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))      # μ_{t+1}
+        state["mu_product"] *= mu                                  # Π_{i≤t} μ_i
+        mu_product = state["mu_product"].item()
+        m = state["exp_avg"].mul_(beta1).add_(g, alpha=1 - beta1)  # m ← β₁m + (1−β₁)g
+        v = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v ← β₂v + (1−β₂)g²
+        denom = (v / (1 - beta2 ** t)).sqrt().add_(eps)            # √v̂ + ε
+        p.addcdiv_(g, denom, value=-lr * (1 - mu) / (1 - mu_product))
+        p.addcdiv_(m, denom, value=-lr * mu_next / (1 - mu_product * mu_next))

@@ -484,9 +484,11 @@ for name in ["AdaGrad", "RMSProp"]:
 # \hat m = \frac{m}{1-\beta_1^t},\quad \hat v = \frac{v}{1-\beta_2^t},\quad \theta \leftarrow \theta - \alpha\frac{\hat m}{\sqrt{\hat v}+\epsilon}.$$
 #
 # NAdam puts Nesterov's look-ahead into the first moment (see `co.NAdam`); AdamW decouples the weight decay (notebook 02).
+# What every optimizer shares (the loop over parameters, the gradient, the weight decay) is written once, in
+# `step`; each class's `update` is its rule for one parameter:
 
 # %% {"tags": ["listing"]}
-show_source(co.Adam.step)
+show_source(co.Adam.update)
 
 # %% [markdown]
 # ### The banana: Rosenbrock's function
