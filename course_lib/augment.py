@@ -36,12 +36,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Iterable, Iterator, Sequence
+import sys
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchvision.transforms import v2
+
+if TYPE_CHECKING:
+    from torchvision.transforms import v2
 
 from . import _checks
 from ._checks import describe, finite, integer, one_of, probability, real, tensor
@@ -123,8 +126,16 @@ def _size(size, low: int = 1) -> tuple[int, int]:
     return tuple(integer(s, f"size[{i}]", low=low) for i, s in enumerate(size))
 
 
+def _v2():
+    """``torchvision.transforms.v2``, imported on first use: it takes seconds to import, and the
+    batch augmenters below work without it."""
+    from torchvision.transforms import v2
+    return v2
+
+
 def _interpolation(value) -> str:
-    if isinstance(value, v2.InterpolationMode):  # v2.InterpolationMode.BILINEAR works too
+    v2 = sys.modules.get("torchvision.transforms.v2")  # an InterpolationMode means it is imported
+    if v2 is not None and isinstance(value, v2.InterpolationMode):  # v2.InterpolationMode.BILINEAR works too
         value = value.value
     return one_of(value, "interpolation", INTERPOLATIONS)
 
@@ -140,6 +151,7 @@ def lecture_transforms(size: int | tuple[int, int]) -> dict[str, Callable[[Tenso
     """
     size = _size(size, low=2)
     kernel = 2 * (min(size) // 40) + 1  # about 5 % of the image
+    v2 = _v2()
     return {
         "original": v2.Identity(),
         "mirror": v2.RandomHorizontalFlip(p=1.0),
@@ -192,6 +204,7 @@ def augmentation_pipeline(*, flip: float = 0.0, rotate: float = 0.0, translate: 
         raise ValueError(f"crop={crop:g} needs the output size of the random crop: pass size=(H, W)")
     if size is not None:
         size = _size(size)
+    v2 = _v2()
     steps: list[Callable] = []
     if crop < 1.0:
         steps.append(v2.RandomResizedCrop(size, scale=(crop, 1.0)))
@@ -247,7 +260,7 @@ class RandomGaussianBlur(nn.Module):
         k = min(self.kernel_size, 2 * min(x.shape[-2:]) - 1)
         if sigma < 0.02 or k == 1:
             return x
-        return v2.functional.gaussian_blur(x, [k, k], [sigma, sigma])
+        return _v2().functional.gaussian_blur(x, [k, k], [sigma, sigma])
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, sigma={self.sigma}"

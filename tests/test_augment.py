@@ -618,3 +618,14 @@ def test_augmented_loader_is_reproducible_with_seeded_generators(device):
     assert all(torch.equal(s, t) for s, t in zip(before, _global_rng_states(device))), "global RNG advanced"
     assert all(torch.equal(xa, xb) and torch.equal(ya, yb) for (xa, ya), (xb, yb) in zip(a, b))
     assert not all(torch.equal(ya, yc) for (_, ya), (_, yc) in zip(a, c))
+
+
+def test_importing_the_module_leaves_torchvision_for_first_use():
+    """torchvision takes seconds to import; notebooks that only use the batch augmenters skip it."""
+    import subprocess
+    import sys
+    code = ("import sys, course_lib.augment as a; assert 'torchvision' not in sys.modules; "
+            "a.BatchRandomAffine(degrees=10); assert 'torchvision' not in sys.modules; "
+            "a.augmentation_pipeline(flip=0.5); assert 'torchvision.transforms.v2' in sys.modules")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
