@@ -14,7 +14,7 @@
 # *Lecture:* "Regularization and more topics related to training" (data augmentation: mirror, rotate, blur, saturation,
 # crops, "views of the same thing", the list of generic transforms), "How to Train ConvNets" (Stephen Baek: "Is this a
 # cat?", random rotation, scale, crop and colour, stochasticity, "Injecting noise and label smoothing"), "Regularization"
-# (Computer Vision: the `torchvision` `Compose` example). *Runs in:* about 60 s on one CPU core (fast profile).
+# (Computer Vision: the `torchvision` `Compose` example). *Runs in:* about 30 s on one CPU core (fast profile).
 
 # %% [markdown]
 # ## Set-up
@@ -189,24 +189,26 @@ assert max_diff < 1e-5
 # validation accuracy measured on the 500 untouched validation images. Two networks, each trained twice, once on the plain
 # images and once on `AUGMENT`ed ones, with the same initial weights:
 #
-# - a small **CNN**: 3×3 convolution to 16 channels, ReLU, 3×3 convolution to 32 channels, ReLU, 2×2 max-pool, linear
-#   layer to the 10 classes;
+# - a small **CNN**: 3×3 convolution to 16 channels, ReLU, 3×3 convolution with stride 2 to 32 channels (half the width
+#   and height), ReLU, linear layer to the 10 classes;
 # - the **MLP** 64-256-256-10 of the shared baseline.
 #
-# Adam (learning rate $2\cdot 10^{-3}$), batches of 20, 150 epochs (60 on MNIST).
-# Each pair runs on three seeds; the seed picks the 100 images, the initial weights, the batch order and the augmentation.
+# Adam (learning rate $10^{-2}$), batches of 100 (on the digits the whole training set, so one step per epoch: every
+# epoch the augmented network sees the 100 images in new random poses), 120 epochs (60 on MNIST).
+# Each pair runs on two seeds; the seed picks the 100 images, the initial weights, the batch order and the augmentation.
 
 # %% {"tags": ["listing"]}
 N_IMAGES = ctx.pick(fast=100, full=1000)
-IMAGE_EPOCHS = ctx.epochs(fast=150, full=60)
-SEEDS = (0, 1, 2)
+IMAGE_BATCH = 100
+IMAGE_EPOCHS = ctx.epochs(fast=120, full=60)
+SEEDS = (0, 1)
 
 
 def small_cnn(shape, num_classes, generator):
-    """conv 16 → ReLU → conv 32 → ReLU → max-pool → linear, for images of shape (C, H, W)."""
+    """conv 16 → ReLU → conv 32 with stride 2 → ReLU → linear, for images of shape (C, H, W)."""
     c, h, w = shape
-    model = nn.Sequential(nn.Conv2d(c, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
-                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * (h // 2) * (w // 2), num_classes))
+    model = nn.Sequential(nn.Conv2d(c, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
+                          nn.Flatten(), nn.Linear(32 * ((h + 1) // 2) * ((w + 1) // 2), num_classes))
     return reset_parameters(model, generator)      # PyTorch's default initialization, drawn from the generator
 
 # %% [markdown]
@@ -228,9 +230,9 @@ def image_run(seed, kind, augment):
     else:
         model = mlp(data.num_features, [256, 256], data.num_classes, generator=ctx.rng(seed))
     if augment:
-        train = AugmentedLoader(train, BatchRandomAffine(**AUGMENT, generator=ctx.rng(seed)), batch_size=20,
+        train = AugmentedLoader(train, BatchRandomAffine(**AUGMENT, generator=ctx.rng(seed)), batch_size=IMAGE_BATCH,
                                 generator=ctx.rng(seed))
-    fit(model, train, epochs=IMAGE_EPOCHS, batch_size=20, optimizer=adam(2e-3), seed=seed, device=ctx.device)
+    fit(model, train, epochs=IMAGE_EPOCHS, batch_size=IMAGE_BATCH, optimizer=adam(1e-2), seed=seed, device=ctx.device)
     return evaluate(model, data.val)["acc"]
 
 
@@ -260,7 +262,7 @@ plt.show()
 
 # %% [markdown]
 # ### Checking the claim: augmentation raises the CNN's validation accuracy
-# On each of the three seeds augmentation must raise the CNN's validation accuracy by more than one point (5 of 500
+# On each of the two seeds augmentation must raise the CNN's validation accuracy by more than one point (5 of 500
 # images), and on average by more than 2.5 points. The two runs of a pair start from the same weights and see the
 # batches in the same order, so a transform that did nothing would give a gain of exactly 0.
 
@@ -273,8 +275,9 @@ for kind in ("CNN", "MLP"):
           f"mean {statistics.mean(gain[kind]):+.3f}")
 
 # %% [markdown]
-# **The MLP gains nothing.** On these clean $8\times 8$ digits the augmented MLP ends within about a point of its plain run
-# on every seed; the claim below holds its average gain under 1.5 points (asserted on the digits, not on MNIST).
+# **The MLP gains nothing.** On these clean $8\times 8$ digits the augmented MLP is no better than its plain run on either
+# seed (it ends 3.8 and 0.2 points below); the claim below holds its average gain under one point and at least two points
+# below the CNN's (asserted on the digits, not on MNIST).
 # Augmentation is not a free win: its value depends on the model as well as on the data. A plausible reading, not tested
 # here: the CNN applies the same small filters at every position, so a digit moved by a pixel is made of the same features,
 # while the MLP has a separate weight for every pixel. Section 6 shows the other side: when the labels are **noisy**, the
@@ -282,7 +285,7 @@ for kind in ("CNN", "MLP"):
 
 # %%
 if not ctx.full:
-    ctx.claim(abs(statistics.mean(gain["MLP"])) < 0.015 and statistics.mean(gain["CNN"]) > statistics.mean(gain["MLP"]) + 0.02,
+    ctx.claim(statistics.mean(gain["MLP"]) < 0.01 and statistics.mean(gain["CNN"]) > statistics.mean(gain["MLP"]) + 0.02,
               f"the MLP should gain (almost) nothing from augmentation on the digits, got gains {gain['MLP']}")
 
 # %% [markdown]
@@ -408,7 +411,7 @@ assert torch.allclose(ours, theirs) and torch.allclose(g_ours, g_theirs)
 #
 # **The experiment.** A network that overfits and is sure of itself: an MLP 40-128-128-10 on 500 examples of MNIST-1D
 # (Greydanus & Kobak: ten 1-D "digit" templates of length 40, scaled, sheared, shifted and noised; the whole training split
-# in the full profile), Adam ($3\cdot 10^{-3}$), batches of 64, 40 epochs, three seeds, with one-hot targets and with
+# in the full profile), Adam ($3\cdot 10^{-3}$), batches of 128, 40 epochs, two seeds, with one-hot targets and with
 # `LabelSmoothingLoss(0.1)`.
 
 # %% {"tags": ["listing"]}
@@ -421,7 +424,7 @@ def oned_run(seed, loss_fn=None):
     """An MLP 40-128-128-10 trained on a seeded subset of MNIST-1D; returns (model, training split)."""
     train = oned.train if ctx.full else oned.train.subset(500, generator=ctx.rng(seed))
     model = mlp(oned.num_features, [128, 128], oned.num_classes, generator=ctx.rng(seed))
-    fit(model, train, epochs=ONED_EPOCHS, batch_size=64, optimizer=adam(3e-3), loss_fn=loss_fn, seed=seed,
+    fit(model, train, epochs=ONED_EPOCHS, batch_size=128, optimizer=adam(3e-3), loss_fn=loss_fn, seed=seed,
         device=ctx.device)
     return model, train
 
@@ -501,19 +504,22 @@ ctx.claim(acc_change > -0.03, f"label smoothing should hardly change accuracy, g
 print("ECE reduction per seed:", [round(v, 3) for v in ece_drop], f"| mean accuracy change {acc_change:+.3f}")
 
 # %% [markdown]
-# The one-hot network is about 80 % sure of its answers and right less than 40 % of the time. With smoothed targets its
-# mean confidence falls to about 0.53 at the same accuracy and the ECE drops from above 0.4 to below 0.2; the smoothed
-# network is still over-confident (most of its bars sit below the diagonal), because label smoothing removes the push towards
-# infinite logits, not the overfitting of 500 examples. Müller et al. (2019, "When does label smoothing help?") report
-# the same pattern on ImageNet: accuracy about unchanged, ECE 0.150 → 0.024. Smoothing does not make every model
-# calibrated: it can overshoot into under-confidence (section 6), and it removes information from the logits that
-# distillation would use; $\varepsilon = 0.1$ is the usual choice.
+# The one-hot network is about 75 % sure of its answers and right less than 40 % of the time. With smoothed targets its
+# mean confidence falls to about 0.54 at nearly the same accuracy (2.2 and 0.9 points lower) and the ECE drops from
+# about 0.4 to about 0.2; the smoothed network is still over-confident (most of its bars sit below the diagonal), because
+# label smoothing removes the push towards infinite logits, not the overfitting of 500 examples. Müller et al. (2019,
+# "When does label smoothing help?") report the same pattern on ImageNet: accuracy about unchanged, ECE 0.150 → 0.024.
+# Smoothing does not make every model calibrated: it can overshoot into under-confidence (section 6), and it removes
+# information from the logits that distillation would use; $\varepsilon = 0.1$ is the usual choice.
 
 # %% [markdown]
 # ## 6. On the shared baseline: noisy labels
 # Notebooks 02–05 compare every regularizer on one baseline (`course_lib.baseline`): the MLP 64-256-256-10 trained with
-# Adam for 150 epochs on 500 digits of which 30 % have a random label, validated on 500 clean ones (MNIST in the full
-# profile). Without regularization it learns every wrong label by heart. We add, one at a time:
+# Adam on 500 digits of which 30 % have a random label, validated on 500 clean ones (MNIST in the full profile). Left
+# alone for the recipe's 150 epochs it learns the wrong labels by heart (notebook 05). To keep this notebook fast we train
+# for the first 40 of those epochs (the full profile keeps the recipe's 60): long enough for the plain network to learn
+# most of the wrong labels, and for a regularizer to show whether it slows that down. Notebook 05's table has every
+# regularizer of this notebook trained for all 150 epochs. We add, one at a time:
 #
 # | arm | how (everything else as `BASELINE`) |
 # | --- | --- |
@@ -521,16 +527,18 @@ print("ECE reduction per seed:", [round(v, 3) for v in ece_drop], f"| mean accur
 # | input noise | the same loader with `GaussianNoise(0.3, generator=ctx.rng(seed))` |
 # | label smoothing | `fit(..., loss_fn=LabelSmoothingLoss(0.1))` on the plain training split |
 #
-# with `baseline_model(data, generator=ctx.rng(seed))`, `baseline_optimizer()` and `fit(..., epochs=150, batch_size=50,
-# seed=seed)`, one run per arm and seed (seeds 0 and 1), so notebook 05 can put these numbers in its table. The noise
-# strength $\sigma = 0.3$ was chosen by looking at these validation accuracies ($\sigma$ = 0.1 and 0.2 helped less), which
-# flatters noise a little. Besides accuracy and loss on the validation set we count how many of the **wrong** training
-# labels the network reproduces on its (clean) training images: the memorisation that regularization should prevent.
+# with `baseline_model(data, generator=ctx.rng(seed))`, `baseline_optimizer()` and `fit(..., epochs=40, batch_size=50,
+# seed=seed)`, one run per arm on seed 0. One seed, to save time: the effects that the claims below test are either many
+# times larger than the difference between two seeds of the same run (compare the two seeds of section 3), or absent.
+# The noise strength $\sigma = 0.3$ was chosen by looking at validation accuracies like these ($\sigma$ = 0.1 and 0.2
+# helped less), which flatters noise a little. Besides accuracy and loss on the validation set we count how many of the
+# **wrong** training labels the network reproduces on its (clean) training images: the memorisation that regularization
+# should prevent.
 
 # %% {"tags": ["listing"]}
 BASE = BASELINE[ctx.profile]
-BASE_EPOCHS = ctx.epochs(fast=BASELINE["fast"]["epochs"], full=BASELINE["full"]["epochs"])
-BASE_SEEDS = (0, 1)
+BASE_EPOCHS = ctx.epochs(fast=40, full=BASELINE["full"]["epochs"])   # the recipe's 150 epochs in notebook 05
+BASE_SEEDS = (0,)
 NOISE_STD = 0.3
 ARMS = {"plain": (None, None),
         "augmentation": (lambda seed: BatchRandomAffine(**AUGMENT, generator=ctx.rng(seed)), None),
@@ -538,9 +546,15 @@ ARMS = {"plain": (None, None),
         f"label smoothing ε={LS_EPS}": (None, LabelSmoothingLoss(LS_EPS))}
 
 
+@functools.cache
+def noisy_data(seed):
+    """The baseline's data with its noisy training labels (the same images as image_data(seed))."""
+    return load_baseline(ctx.profile, seed=seed, device=ctx.device)
+
+
 def baseline_run(seed, augment=None, loss_fn=None):
     """The baseline MLP on the noisy labels of `seed`, with an optional transform (seed -> module) and loss."""
-    data = load_baseline(ctx.profile, seed=seed, device=ctx.device)
+    data = noisy_data(seed)
     model = baseline_model(data, ctx.profile, generator=ctx.rng(seed))
     train = data.train if augment is None else AugmentedLoader(data.train, augment(seed), batch_size=BASE["batch_size"],
                                                                generator=ctx.rng(seed))
@@ -558,7 +572,7 @@ def baseline_run(seed, augment=None, loss_fn=None):
             "clean": agrees[~wrong].float().mean().item(), "|W1|": first.weight.norm().item()}
 
 # %% [markdown]
-# ### Eight runs: four arms, two seeds
+# ### Four runs: one per arm, seed 0
 
 # %%
 base = {(arm, seed): baseline_run(seed, *how) for arm, how in ARMS.items() for seed in BASE_SEEDS}
@@ -571,7 +585,7 @@ print("acc, loss (cross-entropy), conf (mean confidence), ECE: on the clean vali
       "|W1|: norm of the first layer's weights")
 
 # %% [markdown]
-# ### Four regularizers on noisy labels, seed by seed
+# ### Augmentation, noise and smoothing on noisy labels: accuracy and memorisation
 
 # %% {"tags": ["plot"]}
 arm_colors = dict(zip(ARMS, ("C3", "C0", "C1", "C2")))
@@ -579,21 +593,24 @@ arm_labels = ["plain", "augmen-\ntation", f"noise\nσ={NOISE_STD}", f"smoothing\
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
 for ax, metric in zip(axes, ("acc", "wrong")):
     for i, arm in enumerate(ARMS):
-        values = [base[(arm, s)][metric] for s in BASE_SEEDS]
-        ax.scatter([i] * len(values), values, color=arm_colors[arm], s=70, zorder=2)
-        ax.hlines(statistics.mean(values), i - 0.25, i + 0.25, color="k", lw=2, zorder=1)
-    ax.set(xticks=range(len(ARMS)), xticklabels=arm_labels, xlim=(-0.5, len(ARMS) - 0.5), ylim=(0, 1.02))
+        value = statistics.mean(base[(arm, s)][metric] for s in BASE_SEEDS)
+        ax.bar(i, value, width=0.6, color=arm_colors[arm])
+        ax.annotate(f"{value:.2f}", (i, value), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=12)
+    ax.set(xticks=range(len(ARMS)), xticklabels=arm_labels, xlim=(-0.5, len(ARMS) - 0.5), ylim=(0, 1.08))
 axes[0].set(ylabel="validation accuracy", title="Validation accuracy (clean labels)")
 axes[1].set(ylabel="fraction reproduced", title="Wrong training labels learned")
-fig.suptitle(f"The shared baseline: one dot per seed, bar = mean of {len(BASE_SEEDS)} seeds")
+fig.suptitle(f"The shared baseline after {BASE_EPOCHS} epochs, seed {', '.join(map(str, BASE_SEEDS))}")
 plt.show()
 
 # %% [markdown]
 # ### Checking the claims on the baseline
-# - Augmentation and input noise each raise validation accuracy by more than 5 points on every seed, and each stops the
-#   network from reproducing at least a fifth of the wrong labels that the plain run learns (nearly all of them).
-# - Label smoothing does not stop the memorisation: it still reproduces at least 95 % of the wrong labels.
-# - Input noise shrinks the first layer's weights on every seed, as an L2 penalty would.
+# On seed 0:
+# - the plain network has learned more than half of the wrong labels by now;
+# - augmentation and input noise each raise validation accuracy by more than 5 points, and each reproduces at most a fifth
+#   as many wrong labels as the plain run of the same seed;
+# - label smoothing does not slow the memorisation: it reproduces at least as many wrong labels as the plain run, less 10
+#   points;
+# - input noise shrinks the first layer's weights, as an L2 penalty would.
 
 # %%
 def delta(arm, metric):
@@ -601,26 +618,29 @@ def delta(arm, metric):
 
 
 noise_arm, ls_arm = list(ARMS)[2], list(ARMS)[3]
+ctx.claim(min(base[("plain", s)]["wrong"] for s in BASE_SEEDS) > 0.5,
+          "the plain network should have learned most of the wrong labels")
 for arm in ("augmentation", noise_arm):
     ctx.claim(min(delta(arm, "acc")) > 0.05, f"{arm} should raise validation accuracy on every seed")
-    ctx.claim(max(base[(arm, s)]["wrong"] for s in BASE_SEEDS) < 0.8,
-              f"{arm} should keep the network from learning many of the wrong labels")
-ctx.claim(min(base[(a, s)]["wrong"] for a in ("plain", ls_arm) for s in BASE_SEEDS) > 0.95,
-          "without augmentation or noise the network should reproduce nearly every wrong label")
+    ctx.claim(all(base[(arm, s)]["wrong"] < base[("plain", s)]["wrong"] / 5 for s in BASE_SEEDS),
+              f"{arm} should keep the network from learning most of the wrong labels that the plain run learns")
+ctx.claim(min(delta(ls_arm, "wrong")) > -0.1, "label smoothing should not slow the memorisation of the wrong labels")
 ctx.claim(max(delta(noise_arm, "|W1|")) < 0, "input noise should shrink the first layer's weights")
 for arm in list(ARMS)[1:]:
     print(f"{arm:22s} change in val acc {[round(v, 3) for v in delta(arm, 'acc')]}, "
           f"wrong labels learned {[round(base[(arm, s)]['wrong'], 3) for s in BASE_SEEDS]}")
 
 # %% [markdown]
-# On these noisy labels the plain MLP reproduces every wrong label, and so does the smoothed one. Augmentation and noise
-# make each training image look different in every epoch, which makes the arbitrary label attached to it much harder to
-# memorise, while the true labels are still learned (column `clean`); that is why the same augmentation that did nothing
-# for the MLP on 100 clean images helps it here. Label smoothing moves validation accuracy by a few points at most. It
-# lowers the mean confidence from about 0.89 to about 0.64, below the accuracy (columns `conf` and `acc`): the
-# over-confident plain network becomes an *under*-confident one, and the ECE falls by about 0.1 on one seed and hardly at
-# all on the other, far less than on MNIST-1D. Regularizers answer different problems: augmentation and noise attack
-# memorisation, label smoothing attacks over-confidence.
+# After 40 epochs the plain MLP already reproduces 60 % of the wrong labels, and the smoothed one no fewer, 69 %.
+# Augmentation and noise make each training image look different in every epoch, which makes the arbitrary label attached
+# to it much harder to memorise: they reproduce 4 % and 2 % of the wrong labels, while the true labels are still learned
+# (column `clean`), and validation accuracy is 14 and 18 points higher. That is why the same augmentation that did nothing
+# for the MLP on 100 clean images helps it here. Label smoothing raises validation accuracy by 4 points. At this point of
+# training the plain network is not yet over-confident (mean confidence 0.73 at accuracy 0.76, ECE 0.06); smoothing
+# lowers the mean confidence to 0.64, well below its accuracy of 0.81 (columns `conf` and `acc`), so the ECE *rises*, to
+# 0.17: the under-confidence that section 5 warned of. (Augmentation and noise leave the network under-confident too.)
+# Regularizers answer different problems: augmentation and noise attack memorisation, label smoothing attacks
+# over-confidence, and it improves calibration only where there is over-confidence to remove.
 
 # %% [markdown]
 # ## Summary
@@ -630,15 +650,17 @@ for arm in list(ARMS)[1:]:
 # - A v2 transform on a batch draws **one** set of parameters; `BatchRandomAffine` / `BatchRandomFlip` draw one per image,
 #   from a `generator`, and `AugmentedLoader` feeds them to the ordinary `fit`.
 # - With 100 clean training digits, random rotations (±10°) and shifts (±1 pixel) raised a small CNN's validation accuracy
-#   on every seed; the MLP gained nothing from them. On the noisy-label baseline they raised the MLP's accuracy by 8 points
-#   or more and stopped it from memorising many of the wrong labels.
+#   by more than 4 points on both seeds; the MLP gained nothing from them. On the noisy-label baseline they raised the MLP's
+#   accuracy by 14 points and kept it from memorising the wrong labels (4 % learned after 40 epochs, against 60 %
+#   without).
 # - **Input noise** $x + \sigma\epsilon$ is L2 in disguise: for a linear model least squares on noisy copies equals ridge
 #   regression with $\lambda = \sigma^2$ (checked to within 5 %); on the baseline it shrank the first-layer weights and
-#   helped about as much as augmentation.
+#   helped at least as much as augmentation.
 # - **Label smoothing** trains on targets $1-\varepsilon$ and $\varepsilon/(k-1)$ (rows sum to 1); PyTorch's
 #   `label_smoothing=α` is the same with $\alpha = \varepsilon k/(k-1)$. It bounds the logit gap at
-#   $\log\frac{(1-\varepsilon)(k-1)}{\varepsilon}$ and more than halved the calibration error of an over-confident network
-#   at the same accuracy; it does not stop a network from memorising wrong labels.
+#   $\log\frac{(1-\varepsilon)(k-1)}{\varepsilon}$ and roughly halved the calibration error of an over-confident network
+#   at nearly the same accuracy; it does not stop a network from memorising wrong labels, and on a network that is not
+#   over-confident it overshoots into under-confidence.
 
 # %% [markdown]
 # ## Exercises
@@ -655,7 +677,7 @@ for arm in list(ARMS)[1:]:
 # This is `BatchRandomAffine(translate=...)` restricted to whole-pixel shifts: the checker compares each of your images
 # with course_lib's `batch_affine` for the shift it finds, then checks that the shifts are uniform, independent per image
 # and reproducible. When it passes, try your function as an augmentation:
-# `AugmentedLoader(train, lambda x: random_shift(x, 1, g), batch_size=20, generator=ctx.rng(0))` with `g = ctx.rng(1)`.
+# `AugmentedLoader(train, lambda x: random_shift(x, 1, g), batch_size=100, generator=ctx.rng(0))` with `g = ctx.rng(1)`.
 #
 # <details><summary><b>Hints</b> (click to show)</summary>
 #
