@@ -367,3 +367,26 @@ def test_cifar10_pickles_load_through_torchvision(tmp_path, monkeypatch):
     assert d.input_shape == (3, 32, 32) and d.classes[3] == "cat"
     ref = tvd.CIFAR10(str(tmp_path), train=False, download=False)
     assert torch.allclose(d.test.x, torch.tensor(ref.data).permute(0, 3, 1, 2).float() / 255)
+
+
+def test_digits_are_cached_and_equal_to_scikit_learns(tmp_path):
+    """The first load reads scikit-learn's digits and caches them; later loads read the cache without
+    importing sklearn.datasets (seconds), and give the very same tensors."""
+    import os
+    import subprocess
+    import sys
+    code = ("import sys, torch; from course_lib.data import load_dataset; "
+            "d = load_dataset('digits', seed=0); print('sklearn.datasets' in sys.modules); "
+            "torch.save((d.train.x, d.train.y, d.test.x), sys.argv[1])")
+    env = {**os.environ, "COURSE_DATA": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", code, str(tmp_path / f"run{i}.pt")], capture_output=True,
+                           text=True, env=env) for i in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr + runs[1].stderr
+    assert [r.stdout.split()[-1] for r in runs] == ["True", "False"]  # the second run used the cache
+    assert list(tmp_path.glob("digits-sklearn-*.npz"))
+    first, second = (torch.load(tmp_path / f"run{i}.pt") for i in range(2))
+    for a, b in zip(first, second):
+        assert torch.equal(a, b)
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    assert first[0].shape[1:] == (1, 8, 8) and float(first[0].max()) == d.images.max() / 16.0
