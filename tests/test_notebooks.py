@@ -43,7 +43,8 @@ def test_notebook_conventions(path):
     code = [c for c in cells if c["cell_type"] == "code"]
     assert cells[0]["cell_type"] == "markdown" and _src(cells[0]).startswith("# ")
     assert "Learning objectives" in _src(cells[0]) or "learning objectives" in _src(cells[0]).lower()
-    assert "setup_notebook(" in _src(code[0]), "the first code cell must set up profile, seed and device"
+    assert code[0]["metadata"].get("tags") == ["colab"], "the first code cell is the Colab cell (tools/colab.py)"
+    assert "setup_notebook(" in _src(code[1]), "the next code cell must set up profile, seed and device"
     assert any("assert " in _src(c) for c in code if "solution" not in c["metadata"].get("tags", []))
     assert all(c.get("outputs") is not None for c in code)
     assert all(c["execution_count"] is not None for c in code), "stored notebooks are executed"

@@ -19,8 +19,8 @@ the like) stays out of the notebooks. Like jupytext, a commented magic in a code
 Slide metadata is added automatically: a markdown cell whose first line is a ``#`` or
 ``##`` heading starts a slide, ``###`` a sub-slide; solution cells are hidden (collapsed
 in JupyterLab, skipped in slides; ``plot`` cells show their figure with the code collapsed;
-``listing`` cells stay out of the slides). Metadata written in the source wins. Cell ids are
-``cell-000``, ``cell-001``, ... in source order.
+``listing`` cells stay out of the slides; the ``colab`` install cell is skipped). Metadata
+written in the source wins. Cell ids are ``cell-000``, ``cell-001``, ... in source order.
 
 Usage::
 
@@ -112,6 +112,8 @@ def _default_metadata(cell: dict) -> dict:
     slides. ``listing`` (long code listings such as ``show_source``): in the notebook, not on slides.
     """
     tags = cell["metadata"].get("tags", [])
+    if "colab" in tags:  # the install cell for Google Colab (tools/colab.py): never on a slide
+        return {"slideshow": {"slide_type": "skip"}}
     if "solution" in tags:
         return {"slideshow": {"slide_type": "skip"}, "jupyter": {"source_hidden": True, "outputs_hidden": True}}
     if "listing" in tags:

@@ -14,6 +14,23 @@
 # code); "How to Train ConvNets" and "Regularization and Optimization of DNNs" (the $2^{4096}$ sub-networks, `nn.Dropout`).
 # *Runs in:* about 40 s on one CPU core (fast profile).
 
+# %% {"tags": ["colab"]}
+# Google Colab only (detected, not assumed): install course_lib and the packages Colab lacks,
+# about a minute once per session. Anywhere else this cell does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import importlib
+    import subprocess
+    REPOSITORY = ""  # the course's public git address (pyproject.toml: [project.urls])
+    if not REPOSITORY:
+        raise RuntimeError("this copy of the course names no public repository to install course_lib from "
+                           "(pyproject.toml, [project.urls] Repository). Upload the course folder to Colab "
+                           "and run: pip install '<folder>[colab]'")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"course_lib[colab] @ git+{REPOSITORY}"],
+                   check=True)
+    importlib.invalidate_caches()
+
 # %% [markdown]
 # ## Set-up
 # Profile, seed and device are set in one place. `COURSE_PROFILE=full` switches to MNIST, the wider baseline network and

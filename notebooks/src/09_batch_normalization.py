@@ -15,6 +15,23 @@
 # normalizations of Wu & He), "How to Train ConvNets" (Stephen Baek: Algorithm 1, placement before the nonlinearity,
 # advantages and disadvantages). *Runs in:* about 30 s on one CPU core (fast profile).
 
+# %% {"tags": ["colab"]}
+# Google Colab only (detected, not assumed): install course_lib and the packages Colab lacks,
+# about a minute once per session. Anywhere else this cell does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import importlib
+    import subprocess
+    REPOSITORY = ""  # the course's public git address (pyproject.toml: [project.urls])
+    if not REPOSITORY:
+        raise RuntimeError("this copy of the course names no public repository to install course_lib from "
+                           "(pyproject.toml, [project.urls] Repository). Upload the course folder to Colab "
+                           "and run: pip install '<folder>[colab]'")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"course_lib[colab] @ git+{REPOSITORY}"],
+                   check=True)
+    importlib.invalidate_caches()
+
 # %% [markdown]
 # ## Set-up
 # Profile, seed and device are set in one place. `COURSE_PROFILE=full` switches to MNIST and longer runs (see the README).
