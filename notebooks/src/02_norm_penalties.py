@@ -60,7 +60,6 @@ ctx = setup_notebook(seed=0)
 SEEDS = [0, 1]
 BASE = BASELINE[ctx.profile]  # the shared baseline of notebooks 02-05: data, MLP, Adam, batch size
 EPOCHS = ctx.epochs(fast=50, full=BASELINE["full"]["epochs"])  # the baseline trains 150 (fast); section 5 says why 50
-FUSED = ctx.device.type in ("cpu", "cuda", "mps")  # PyTorch's fused optimizers (one kernel per step) run there
 
 # %% [markdown]
 # ## 1. A penalty on the size of the weights
@@ -495,7 +494,7 @@ def train_sgd(kind, seed):
     """A fresh MLP on sparse_data trained with SGD + momentum and the penalty `kind` ('l1' or 'l2') at LAM_SPARSE."""
     model = mlp(sparse_data.num_features, SPARSE_HIDDEN, sparse_data.num_classes, generator=ctx.rng(seed))
     fit(model, sparse_data.train, epochs=SPARSE_EPOCHS, batch_size=128, seed=seed,
-        optimizer=torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, fused=FUSED),
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, fused=True),
         callbacks=[Penalty(LAM_SPARSE, kind)])
     return model
 
@@ -619,8 +618,8 @@ assert exact["subgradient"] == 0, "the subgradient step should leave no weight e
 
 # %%
 def l2_adam(model, lam_):
-    """The baseline's Adam with weight_decay = lam_ on the model's weights, 0 on the biases (fused where possible)."""
-    return torch.optim.Adam(weight_decay_groups(model, lam_), lr=BASE["lr"], fused=FUSED)
+    """The baseline's Adam with weight_decay = lam_ on the model's weights, 0 on the biases (fused: one kernel per step)."""
+    return torch.optim.Adam(weight_decay_groups(model, lam_), lr=BASE["lr"], fused=True)
 
 
 net_pen, net_wd, net_free = (baseline_model(data, ctx.profile, generator=ctx.rng(0)) for _ in range(3))

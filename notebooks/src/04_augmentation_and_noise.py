@@ -65,7 +65,7 @@ AUGMENT = {"degrees": 10, "translate": (0.125, 0.125)}  # the random affine tran
 
 def adam(lr):
     """An optimizer factory for fit(): Adam with learning rate lr (fused: one kernel for the whole update)."""
-    return lambda params: torch.optim.Adam(params, lr=lr, fused=ctx.device.type in ("cpu", "cuda"))
+    return lambda params: torch.optim.Adam(params, lr=lr, fused=True)
 
 # %% [markdown]
 # ## 1. New training data from old: the lecture's transforms
@@ -563,15 +563,9 @@ ARMS = {"plain": (None, None),
         f"label smoothing ε={LS_EPS}": (None, LabelSmoothingLoss(LS_EPS))}
 
 
-@functools.cache
-def noisy_data(seed):
-    """The baseline's data with its noisy training labels (the same images as image_data(seed))."""
-    return load_baseline(ctx.profile, seed=seed, device=ctx.device)
-
-
 def baseline_run(seed, augment=None, loss_fn=None):
     """The baseline MLP on the noisy labels of `seed`, with an optional transform (seed -> module) and loss."""
-    data = noisy_data(seed)
+    data = load_baseline(ctx.profile, seed=seed, device=ctx.device)
     model = baseline_model(data, ctx.profile, generator=ctx.rng(seed))
     train = data.train if augment is None else AugmentedLoader(data.train, augment(seed), batch_size=BASE["batch_size"],
                                                                generator=ctx.rng(seed))
