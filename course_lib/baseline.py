@@ -26,6 +26,7 @@ from torch import nn
 
 from . import _checks
 from .data import DatasetSplits, Split, load_dataset
+from .device import shifted_seed
 from .models import mlp
 
 __all__ = ["BASELINE", "corrupt_labels", "load_baseline", "baseline_model", "baseline_optimizer"]
@@ -70,7 +71,7 @@ def load_baseline(profile: str = "fast", *, seed: int = 0, device: torch.device 
     seed = _checks.integer(seed, "seed", low=0)
     cfg = BASELINE[profile]
     noise = cfg["label_noise"] if label_noise is None else _checks.real(label_noise, "label_noise", low=0.0, high=1.0)
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(shifted_seed(seed))  # load_dataset shifts the seed it is given itself
     if cfg["dataset"] == "digits":
         d = load_dataset("digits", seed=seed, val_fraction=0.5, test_fraction=797 / 1797)
         pool_x = torch.cat([d.train.x, d.val.x])

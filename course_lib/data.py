@@ -41,6 +41,7 @@ from torch import Tensor
 
 from . import _checks
 from ._checks import describe, integer, one_of, real
+from .device import shifted_seed
 
 __all__ = [
     "Split", "DatasetSplits", "DeviceLoader", "LoadedData", "DatasetEntry", "DATASET_REGISTRY",
@@ -568,6 +569,7 @@ def load_dataset(name: str, *, val_fraction: float = 0.2, test_fraction: float =
             takers = [n for n, e in DATASET_REGISTRY.items() if option in e.options]
             raise ValueError(f"{option} does not apply to dataset {key!r}; it applies to {', '.join(takers)}")
 
+    seed = shifted_seed(seed)
     g = torch.Generator().manual_seed(seed)
     given = {"generator": g, "seed": seed, "root": root, "download": download, **options}
     data = entry.loader(**{k: v for k, v in given.items() if k in entry.options})

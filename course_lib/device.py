@@ -7,6 +7,9 @@ Environment variables read here:
 
 ``COURSE_DEVICE``       force a device (``cpu``, ``cuda``, ``cuda:1``, ``mps``); default: the best present
 ``COURSE_NUM_THREADS``  number of CPU threads PyTorch may use; default: PyTorch's own choice
+``COURSE_SEED_OFFSET``  a non-negative int k; shifts every seed a notebook gives course_lib (see
+                        :func:`shifted_seed`), so the same notebook runs on seeds it was never tuned on;
+                        default 0, the seeds as written
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import numpy as np
 import torch
 
 __all__ = ["get_device", "available_devices", "resolve_device", "data_device", "module_device", "seed_everything",
-           "set_num_threads", "set_deterministic"]
+           "seed_offset", "shifted_seed", "set_num_threads", "set_deterministic"]
+
+SEED_STRIDE = 1_000_003  # a prime above every seed the notebooks write, so shifted seeds never meet unshifted ones
 
 
 def _mps_available() -> bool:
@@ -102,14 +107,44 @@ def resolve_device(model: torch.nn.Module, data=None, device: torch.device | str
     return found if found is not None else module_device(model)
 
 
+def seed_offset() -> int:
+    """The seed offset k in force: ``COURSE_SEED_OFFSET`` (a non-negative int), 0 when unset."""
+    raw = os.environ.get("COURSE_SEED_OFFSET", "").strip()
+    if not raw:
+        return 0
+    try:
+        k = int(raw)
+    except ValueError:
+        k = -1
+    if k < 0:
+        raise ValueError(f"COURSE_SEED_OFFSET must be a non-negative integer, got {raw!r}")
+    return k
+
+
+def shifted_seed(seed: int) -> int:
+    """The seed actually used for the seed ``seed`` a notebook wrote: ``seed + k · 1000003`` with
+    k = ``COURSE_SEED_OFFSET`` (0 by default, so ``seed`` itself).
+
+    Every place where course_lib turns a seed into random numbers goes through here
+    (:func:`seed_everything`, ``Setup.rng``, ``fit(seed=)``, ``load_dataset``, ``load_baseline``), so
+    one switch moves every draw of a notebook (initialization, splits, label noise, batch order,
+    masks) to seeds nobody tuned it on, and different seeds stay different. Results stay below
+    2³², which scikit-learn's generators need.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    k = seed_offset()
+    return seed if k == 0 else (seed + k * SEED_STRIDE) % 2**32
+
+
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python's, NumPy's and PyTorch's generators (all devices) with ``seed``.
+    """Seed Python's, NumPy's and PyTorch's generators (all devices) with ``seed``
+    (shifted by ``COURSE_SEED_OFFSET``, see :func:`shifted_seed`).
 
     Returns a fresh CPU ``torch.Generator`` seeded the same way, for code that wants its
     own stream (shuffling, masks) without touching the global one.
     """
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = shifted_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device

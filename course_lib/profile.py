@@ -26,24 +26,26 @@ notebooks in the full profile on small stand-in files in the datasets' own forma
 - :meth:`Setup.epochs` caps the full epoch count at ``COURSE_MAX_EPOCHS`` (default 2), so a
   dry run takes minutes; :meth:`Setup.pick` is unchanged and returns the full value.
 - :meth:`Setup.claim` reports instead of asserting. A notebook checks a claim that depends on
-  the real data with ``ctx.claim(condition, "message")``: in a normal run that is
-  ``assert condition, "message"``; in a dry run it prints ``[dry run] claim holds: message``
+  the real data with ``ctx.claim(value, op, bound, "message")`` (``op`` one of ``> >= < <=``): in a
+  normal run that is ``assert value op bound, "message"``, recorded with its margin; in a dry run it prints ``[dry run] claim holds: message``
   or ``[dry run, not asserted] message`` and carries on. Claims about the code itself (an
   implementation equals PyTorch's) stay plain ``assert`` statements and hold in a dry run too.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import numbers
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
 
-from .device import get_device, seed_everything, set_deterministic, set_num_threads
+from .device import get_device, seed_everything, seed_offset, set_deterministic, set_num_threads, shifted_seed
 
-__all__ = ["PROFILES", "DEFAULT_MAX_EPOCHS", "get_profile", "Setup", "setup_notebook"]
+__all__ = ["PROFILES", "DEFAULT_MAX_EPOCHS", "get_profile", "Claim", "Setup", "setup_notebook"]
 
 PROFILES = ("fast", "full")
 DEFAULT_MAX_EPOCHS = 2  # epoch cap of a dry run unless COURSE_MAX_EPOCHS says otherwise
@@ -102,18 +104,21 @@ class Setup:
     seed: int
     dry_run: bool = False
     max_epochs: int = DEFAULT_MAX_EPOCHS
+    seed_offset: int = 0
+    claims: list["Claim"] = field(default_factory=list, repr=False)
 
     def rng(self, seed: int | None = None, device: torch.device | str = "cpu") -> torch.Generator:
         """A fresh ``torch.Generator`` seeded with ``seed`` (default: the notebook's seed).
 
         Pass it as ``generator=`` to anything random (subsets, masks, augmenters, model
         initialization, batch order) so every draw of a notebook is reproducible on its own,
-        whatever ran before it, without reseeding the global generator by hand.
+        whatever ran before it, without reseeding the global generator by hand. The seed is
+        shifted by ``COURSE_SEED_OFFSET`` (:func:`course_lib.device.shifted_seed`).
         """
         s = self.seed if seed is None else seed
         if isinstance(s, bool) or not isinstance(s, int) or s < 0:
             raise TypeError(f"seed must be a non-negative int, got {type(s).__name__} {s!r}")
-        return torch.Generator(device=device).manual_seed(s)
+        return torch.Generator(device=device).manual_seed(shifted_seed(s))
 
     @property
     def full(self) -> bool:
@@ -134,20 +139,109 @@ class Setup:
         n = self.pick(fast, full)
         return min(n, self.max_epochs) if self.dry_run else n
 
-    def claim(self, condition: Any, message: str) -> None:
-        """Check a claim that the notebook demonstrates with a run.
+    def claim(self, value: Any, op: str | None = None, bound: Any = None, message: str | None = None, *,
+              scale: float | None = None) -> None:
+        """Check a claim the notebook demonstrates with a run: ``value op bound``, for example
+        ``ctx.claim(val_acc_l2 - val_acc_plain, ">", 0.08, "L2 should raise validation accuracy")``.
 
-        Normally this is ``assert condition, message``: a failing claim stops the notebook
-        with ``AssertionError(message)``. In a dry run (stand-in data, capped epochs) the claim
-        is reported instead: it prints ``[dry run] claim holds: message`` or ``[dry run, not
-        asserted] message``. Returns nothing, so a notebook cell ending with a claim shows no extra line.
+        ``op`` is one of ``>``, ``>=``, ``<``, ``<=``. Every claim is recorded in :attr:`claims`
+        (a :class:`Claim`: the value, the bound and the margin between them), so a run can list
+        each claim with its margin; ``COURSE_CLAIM_LOG=path`` also appends each one to that file,
+        a JSON object per line (``tools/numerics_matrix.py`` reads it). The **relative margin** is
+        how far the value lies on the right side of the bound, as a share of ``scale`` (default
+        ``|bound|``; a bound of 0 needs an explicit ``scale``, the size of an effect that would
+        matter): 0.5 means the value could move by half the bound before the claim fails.
+
+        Normally a failing claim stops the notebook with ``AssertionError(message)``. With
+        ``COURSE_CLAIMS=record`` it is recorded and printed instead, so that one run finds every
+        failing claim. In a dry run (stand-in data, capped epochs) every claim is reported:
+        ``[dry run] claim holds: message`` or ``[dry run, not asserted] message``. Returns nothing,
+        so a notebook cell ending with a claim shows no extra line. Exact identities (an
+        implementation equals PyTorch's) are plain ``assert`` statements, not claims.
         """
-        holds = bool(condition)
-        if not self.dry_run:
-            if not holds:
+        if bound is None or not isinstance(message, str):
+            raise TypeError("ctx.claim(value, op, bound, message): give the measured value, the comparison "
+                            "('>', '>=', '<', '<='), its bound and a message, e.g. ctx.claim(gap, '>', 0.25, "
+                            f"'the gap should be wide'); got ctx.claim({value!r}, {op!r}, {bound!r}, {message!r})")
+        c = Claim.of(value, op, bound, message, scale=scale)
+        self.claims.append(c)
+        _log_claim(c)
+        if self.dry_run:
+            print(f"[dry run] claim holds: {message}" if c.holds else f"[dry run, not asserted] {message}")
+        elif not c.holds:
+            if _claim_mode() == "record":
+                print(f"[claim fails, recorded] {message} ({c.describe()})")
+            else:
                 raise AssertionError(message)
-            return
-        print(f"[dry run] claim holds: {message}" if holds else f"[dry run, not asserted] {message}")
+
+
+OPS = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
+
+
+def _real(value: Any, name: str) -> float:
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"claim {name} must be one number, got a tensor of shape {tuple(value.shape)}")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"claim {name} must be a real number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of a run: ``value op bound``, whether it holds, and by how much.
+
+    ``margin`` is the distance to the bound on the side the claim wants (negative: it fails);
+    ``relative_margin`` is ``margin / scale`` (``scale`` defaults to ``|bound|``).
+    """
+
+    message: str
+    value: float
+    op: str
+    bound: float
+    scale: float
+    holds: bool
+    margin: float
+    relative_margin: float
+
+    @classmethod
+    def of(cls, value: Any, op: str, bound: Any, message: str, *, scale: float | None = None) -> "Claim":
+        if op not in OPS:
+            raise ValueError(f"claim op must be one of {', '.join(OPS)}, got {op!r}")
+        v, b = _real(value, "value"), _real(bound, "bound")
+        if scale is None:
+            if b == 0:
+                raise ValueError(f"claim {message!r}: a bound of 0 has no relative margin; give scale=, the size "
+                                 "of an effect that would matter (or compare with a non-zero bound)")
+            s = abs(b)
+        else:
+            s = _real(scale, "scale")
+            if not s > 0:
+                raise ValueError(f"claim scale must be positive, got {scale!r}")
+        margin = (v - b) if op in (">", ">=") else (b - v)
+        holds = bool(OPS[op](v, b)) and math.isfinite(v)
+        return cls(message, v, op, b, s, holds, margin if math.isfinite(v) else -math.inf,
+                   margin / s if math.isfinite(v) else -math.inf)
+
+    def describe(self) -> str:
+        """``value 0.9040 > 0.8220: margin +0.0820 (+10.0 % of 0.8220)``."""
+        return (f"value {self.value:.4g} {self.op} {self.bound:.4g}: margin {self.margin:+.4g} "
+                f"({self.relative_margin:+.1%} of {self.scale:.4g})")
+
+
+def _claim_mode() -> str:
+    raw = os.environ.get("COURSE_CLAIMS", "").strip().lower() or "assert"
+    if raw not in ("assert", "record"):
+        raise ValueError(f"COURSE_CLAIMS must be 'assert' or 'record', got {raw!r}")
+    return raw
+
+
+def _log_claim(c: Claim) -> None:
+    path = os.environ.get("COURSE_CLAIM_LOG", "").strip()
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(asdict(c)) + "\n")
 
 
 def setup_notebook(seed: int = 0, *, profile: str | None = None, device: str | None = None,
@@ -170,6 +264,8 @@ def setup_notebook(seed: int = 0, *, profile: str | None = None, device: str | N
     default_threads = 1 if chosen == "fast" and dev.type == "cpu" else None
     threads = set_num_threads(None if os.environ.get("COURSE_NUM_THREADS", "").strip() else default_threads)
     set_deterministic(deterministic)
+    offset = seed_offset()
+    _claim_mode()  # a bad COURSE_CLAIMS stops here, not at the first claim
     seed_everything(seed)
     if style:
         from .plots import use_course_style
@@ -178,5 +274,6 @@ def setup_notebook(seed: int = 0, *, profile: str | None = None, device: str | N
     if verbose:
         where = f"{dev} ({threads} thread{'s' if threads > 1 else ''})" if dev.type == "cpu" else str(dev)
         dry_note = f"  DRY RUN: epochs capped at {max_epochs}, claims reported, not asserted" if dry else ""
-        print(f"profile={chosen}  device={where}  seed={seed}  torch={torch.__version__}{dry_note}")
-    return Setup(profile=chosen, device=dev, seed=seed, dry_run=dry, max_epochs=max_epochs)
+        offset_note = f" (COURSE_SEED_OFFSET={offset}: every seed shifted)" if offset else ""
+        print(f"profile={chosen}  device={where}  seed={seed}{offset_note}  torch={torch.__version__}{dry_note}")
+    return Setup(profile=chosen, device=dev, seed=seed, dry_run=dry, max_epochs=max_epochs, seed_offset=offset)

@@ -40,7 +40,7 @@ from torch import Tensor, nn
 
 from . import _checks
 from .data import DatasetSplits, DeviceLoader, Split, _as_tensor
-from .device import module_device, resolve_device
+from .device import module_device, resolve_device, shifted_seed
 
 __all__ = ["History", "Callback", "FitState", "LambdaCallback", "SchedulerCallback", "Accumulator", "train_epoch",
            "fit", "evaluate", "predict", "default_loss", "DivergenceWarning"]
@@ -594,7 +594,7 @@ def fit(model: nn.Module, train, val=None, *, epochs: int = 10, optimizer=None, 
     if history is not None and not isinstance(history, History):
         raise TypeError(f"history must be a History, got {_checks.describe(history)}")
     if generator is None:
-        seed = int(torch.randint(0, 2**62, ())) if seed is None else _checks.integer(seed, "seed", low=0)
+        seed = int(torch.randint(0, 2**62, ())) if seed is None else shifted_seed(_checks.integer(seed, "seed", low=0))
         generator = torch.Generator().manual_seed(seed)
     elif not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got {_checks.describe(generator)}")

@@ -69,6 +69,7 @@ class Result:
     failures: list[Failure] = field(default_factory=list)
     claims: list[str] = field(default_factory=list)               # the "[dry run ...]" lines it printed
     cell_seconds: dict[int, float] = field(default_factory=dict)  # cell number -> seconds
+    executed: nbformat.NotebookNode | None = None                  # the notebook with its new outputs
 
     @property
     def ok(self) -> bool:
@@ -150,8 +151,10 @@ def _cell_failure(nb: nbformat.NotebookNode, index: int, summary: str | None = N
 
 
 def run_notebook(path: Path, env: dict[str, str], timeout: float = DEFAULT_TIMEOUT,
-                 keep_going: bool = False) -> Result:
+                 keep_going: bool = False, workdir: Path | None = None) -> Result:
     """Execute ``path`` in a fresh kernel with ``env``, in memory, giving up after ``timeout`` seconds.
+
+    The kernel starts in ``workdir`` (default: the notebook's folder).
 
     It stops at the first cell that raises, or with ``keep_going`` runs every cell and reports
     each one that raised (later failures may follow from earlier ones).
@@ -174,7 +177,7 @@ def run_notebook(path: Path, env: dict[str, str], timeout: float = DEFAULT_TIMEO
     client = NotebookClient(
         nb, kernel_manager_class=_this_interpreter_kernel_manager(),
         timeout_func=lambda cell: max(1, int(deadline - time.monotonic())), allow_errors=keep_going,
-        startup_timeout=120, shutdown_kernel="immediate", resources={"metadata": {"path": str(path.parent)}},
+        startup_timeout=120, shutdown_kernel="immediate", resources={"metadata": {"path": str(workdir or path.parent)}},
         on_cell_execute=before, on_cell_executed=after,
     )
     stopped: str | None = None
@@ -196,6 +199,7 @@ def run_notebook(path: Path, env: dict[str, str], timeout: float = DEFAULT_TIMEO
             result.failures.append(Failure(0, 0, stopped, stopped))
         elif index not in raised:
             result.failures.append(_cell_failure(nb, int(index), stopped))
+    result.executed = nb
     result.claims = [line for cell in nb.cells if cell.cell_type == "code"
                      for line in _text(cell.get("outputs", [])).splitlines() if line.startswith("[dry run")]
     return result
