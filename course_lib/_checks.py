@@ -18,6 +18,7 @@ import math
 import numbers
 from typing import Any, Iterable, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -188,3 +189,17 @@ def device(value: Any, name: str = "device", *, optional: bool = True) -> torch.
     except RuntimeError:
         raise ValueError(f"{name} must be a device name such as 'cpu', 'cuda', 'cuda:0' or 'mps', "
                          f"got {value!r}") from None
+
+
+def as_tensor(value: Any, name: str, labels: bool = False) -> Tensor:
+    """A tensor as it is, or a NumPy array converted with ``torch.as_tensor``: ``float64`` becomes
+    ``float32`` and, with ``labels``, integers become ``int64`` (what ``cross_entropy`` needs)."""
+    if isinstance(value, np.ndarray):
+        value = torch.as_tensor(value)
+        if value.dtype == torch.float64:
+            return value.float()
+        integral = not (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool)
+        return value.long() if labels and integral else value
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor or a NumPy array, got {describe(value)}")
+    return value

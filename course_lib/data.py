@@ -40,7 +40,7 @@ import torch
 from torch import Tensor
 
 from . import _checks
-from ._checks import describe, integer, one_of, real
+from ._checks import as_tensor, describe, integer, one_of, real
 from .device import shifted_seed
 
 __all__ = [
@@ -66,20 +66,6 @@ def _generator(value: Any, name: str = "generator") -> torch.Generator | None:
     return _checks.generator(value, name, cpu=True)
 
 
-def _as_tensor(value: Any, name: str, labels: bool = False) -> Tensor:
-    """A tensor as it is, or a NumPy array converted with ``torch.as_tensor``: ``float64`` becomes
-    ``float32`` and, with ``labels``, integers become ``int64`` (what ``cross_entropy`` needs)."""
-    if isinstance(value, np.ndarray):
-        value = torch.as_tensor(value)
-        if value.dtype == torch.float64:
-            return value.float()
-        integral = not (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool)
-        return value.long() if labels and integral else value
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor or a NumPy array, got {describe(value)}")
-    return value
-
-
 # --------------------------------------------------------------------------- containers
 @dataclass
 class Split:
@@ -95,8 +81,8 @@ class Split:
     y: Tensor
 
     def __post_init__(self) -> None:
-        self.x = _as_tensor(self.x, "Split x")
-        self.y = _as_tensor(self.y, "Split y", labels=True)
+        self.x = as_tensor(self.x, "Split x")
+        self.y = as_tensor(self.y, "Split y", labels=True)
         for name, t in (("x", self.x), ("y", self.y)):
             if t.ndim == 0:
                 raise ValueError(f"Split {name} must have a first (sample) dimension, got a 0-dim tensor")

@@ -21,8 +21,8 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from ._checks import describe, integer, one_of, positive_sizes, probability
-from .data import _flag, _generator
+from ._checks import describe, flag, integer, one_of, positive_sizes, probability
+from ._checks import generator as _check_generator
 
 __all__ = ["ACTIVATIONS", "make_activation", "mlp", "cnn", "count_parameters", "init_weights",
            "reset_parameters"]
@@ -121,7 +121,7 @@ def reset_parameters(model: nn.Module, generator: torch.Generator | None = None)
     Other layers (normalization, PReLU) are left as they are.
     """
     _check_model(model)
-    generator = _generator(generator)
+    generator = _check_generator(generator, cpu=True)
     for module in model.modules():
         if isinstance(module, _WEIGHTED):
             nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
@@ -165,8 +165,8 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int, *, activatio
     input_dropout = probability(input_dropout, "input_dropout", meaning="the probability of zeroing an input")
     _check_norm(norm)
     _check_init(init)
-    bias = _flag(bias, "bias")
-    generator = _generator(generator)
+    bias = flag(bias, "bias")
+    generator = _check_generator(generator, cpu=True)
 
     def build() -> list[nn.Module]:
         layers: list[nn.Module] = [nn.Flatten()]
@@ -214,7 +214,7 @@ def cnn(in_channels: int, num_classes: int, *, channels: Sequence[int] = (16, 32
     dropout = probability(dropout, "dropout", meaning="the probability of zeroing a hidden unit")
     _check_norm(norm)
     _check_init(init)
-    generator = _generator(generator)
+    generator = _check_generator(generator, cpu=True)
     conv = nn.Conv1d if dim == 1 else nn.Conv2d
     pool = nn.MaxPool1d if dim == 1 else nn.MaxPool2d
 
@@ -241,5 +241,5 @@ def cnn(in_channels: int, num_classes: int, *, channels: Sequence[int] = (16, 32
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) scalar parameters in ``model``: Σ over its parameter tensors of their numel."""
     _check_model(model)
-    trainable_only = _flag(trainable_only, "trainable_only")
+    trainable_only = flag(trainable_only, "trainable_only")
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

@@ -59,8 +59,7 @@ from torch.optim.lr_scheduler import LRScheduler
 
 from . import _checks
 from ._checks import describe, integer, one_of, real
-from .training import default_loss
-from .training import SchedulerCallback  # fit's scheduler callback, re-exported: it takes these schedulers too
+from .training import Callback, FitState, History, default_loss, data_pair, make_batches, make_optimizer
 
 __all__ = ["StepLR", "MultiStepLR", "ExponentialLR", "ExponentialDecayLR", "InverseTimeLR", "CosineAnnealingLR",
            "CosineAnnealingWarmRestarts", "CyclicLR", "ReduceLROnPlateau", "SchedulerCallback", "lr_curve",
@@ -484,6 +483,58 @@ _PLATEAU_TYPES = (ReduceLROnPlateau, _torch_schedulers.ReduceLROnPlateau)
 
 # --------------------------------------------------------------------------- with fit
 # --------------------------------------------------------------------------- looking at a schedule
+# --------------------------------------------------------------------------- stepping a scheduler from fit
+class SchedulerCallback(Callback):
+    """Steps a learning-rate scheduler from :func:`fit`: once per epoch (default) or per optimizer step.
+
+    ``SchedulerCallback(scheduler, interval="epoch", monitor="val_loss")`` takes the schedulers of
+    ``torch.optim.lr_scheduler`` and of ``course_lib.schedules``. A ``ReduceLROnPlateau`` (either) gets
+    ``state.logs[monitor]`` at the end of each epoch (``"val_loss"``, ``"val_acc"``, ``"train_loss"``,
+    ``"train_acc"``; give it ``mode="max"`` for an accuracy). Per step (``interval="step"``) suits
+    ``CyclicLR`` and per-batch warm restarts. The scheduler must adjust the optimizer that ``fit``
+    trains with: build the optimizer, the scheduler on it, and pass the same optimizer to ``fit``.
+    """
+
+    def __init__(self, scheduler, interval: str = "epoch", monitor: str = "val_loss") -> None:
+        if not (hasattr(scheduler, "step") and hasattr(scheduler, "optimizer")):
+            raise TypeError(f"scheduler must be a learning-rate scheduler (course_lib.schedules or "
+                            f"torch.optim.lr_scheduler), got {describe(scheduler)}")
+        self.interval = one_of(interval, "interval", ("epoch", "step"))
+        self.monitor = one_of(monitor, "monitor", tuple(History.FIELDS))
+        self.scheduler = scheduler
+        if _watches_a_metric(scheduler) and self.interval == "step":
+            raise ValueError("ReduceLROnPlateau watches a metric measured once per epoch; use interval='epoch'")
+
+    def on_fit_start(self, state: FitState) -> None:
+        if self.scheduler.optimizer is not state.optimizer:
+            raise ValueError("the scheduler adjusts a different optimizer from the one fit trains with; create "
+                             "the optimizer first, build the scheduler on it and pass the same optimizer to "
+                             "fit(optimizer=...)")
+
+    def _step(self, state: FitState) -> None:
+        if _watches_a_metric(self.scheduler):
+            value = state.logs.get(self.monitor, math.nan)
+            if math.isnan(value):
+                raise ValueError(f"ReduceLROnPlateau needs {self.monitor!r} at the end of every epoch, but it is "
+                                 f"not recorded; pass validation data to fit() or monitor a train metric")
+            self.scheduler.step(value)
+        else:
+            self.scheduler.step()
+
+    def on_step_end(self, state: FitState) -> None:
+        if self.interval == "step":
+            self._step(state)
+
+    def on_epoch_end(self, state: FitState) -> None:
+        if self.interval == "epoch":
+            self._step(state)
+
+
+def _watches_a_metric(scheduler) -> bool:
+    """``ReduceLROnPlateau``, PyTorch's or the course's: ``step()`` takes the monitored metric."""
+    return isinstance(scheduler, _PLATEAU_TYPES)
+
+
 def lr_curve(make_scheduler: Callable[[Optimizer], Any], steps: int, lr: float = 1.0,
              metrics: Sequence[float] | None = None) -> Tensor:
     """The learning rates a schedule gives over ``steps`` calls of ``step()``: a tensor of shape ``(steps + 1,)``.
@@ -584,7 +635,6 @@ def lr_range_test(model: nn.Module, train, *, optimizer=None, loss_fn: Callable[
     its train/eval mode and the optimizer's state are restored afterwards: the test leaves no trace.
     """
     from .device import resolve_device
-    from .training import _as_pair, _batches, _make_optimizer
 
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {describe(model)}")
@@ -601,11 +651,11 @@ def lr_range_test(model: nn.Module, train, *, optimizer=None, loss_fn: Callable[
     generator = _checks.generator(generator)
     dev = resolve_device(model, train, device)
     model.to(dev)
-    batches = _batches(train, "training data", batch_size, True, dev, generator)
-    if _as_pair(train, "training data") is None and iter(batches) is batches:
+    batches = make_batches(train, "training data", batch_size, True, dev, generator)
+    if data_pair(train, "training data") is None and iter(batches) is batches:
         raise TypeError("training data: pass a re-iterable (a DataLoader, a list of batches) or a Split, "
                         "not an iterator")
-    opt = _make_optimizer(model, optimizer, lr_min)
+    opt = make_optimizer(model, optimizer, lr_min)
     saved_model = copy.deepcopy(model.state_dict())
     saved_opt = copy.deepcopy(opt.state_dict())
     modes = {m: m.training for m in model.modules()}

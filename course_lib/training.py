@@ -39,11 +39,11 @@ import torch
 from torch import Tensor, nn
 
 from . import _checks
-from .data import DatasetSplits, DeviceLoader, Split, _as_tensor
+from .data import DatasetSplits, DeviceLoader, Split
 from .device import module_device, resolve_device, shifted_seed
 
-__all__ = ["History", "Callback", "FitState", "LambdaCallback", "SchedulerCallback", "Accumulator", "train_epoch",
-           "fit", "evaluate", "predict", "default_loss", "DivergenceWarning"]
+__all__ = ["History", "Callback", "FitState", "LambdaCallback", "Accumulator", "data_pair", "make_batches",
+           "make_optimizer", "train_epoch", "fit", "evaluate", "predict", "default_loss", "DivergenceWarning"]
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -188,59 +188,6 @@ class LambdaCallback(Callback):
             setattr(self, name, fn)
 
 
-class SchedulerCallback(Callback):
-    """Steps a learning-rate scheduler from :func:`fit`: once per epoch (default) or per optimizer step.
-
-    ``SchedulerCallback(scheduler, interval="epoch", monitor="val_loss")`` takes the schedulers of
-    ``torch.optim.lr_scheduler`` and of ``course_lib.schedules``. A ``ReduceLROnPlateau`` (either) gets
-    ``state.logs[monitor]`` at the end of each epoch (``"val_loss"``, ``"val_acc"``, ``"train_loss"``,
-    ``"train_acc"``; give it ``mode="max"`` for an accuracy). Per step (``interval="step"``) suits
-    ``CyclicLR`` and per-batch warm restarts. The scheduler must adjust the optimizer that ``fit``
-    trains with: build the optimizer, the scheduler on it, and pass the same optimizer to ``fit``.
-    """
-
-    def __init__(self, scheduler, interval: str = "epoch", monitor: str = "val_loss") -> None:
-        if not (hasattr(scheduler, "step") and hasattr(scheduler, "optimizer")):
-            raise TypeError(f"scheduler must be a learning-rate scheduler (course_lib.schedules or "
-                            f"torch.optim.lr_scheduler), got {_checks.describe(scheduler)}")
-        self.interval = _checks.one_of(interval, "interval", ("epoch", "step"))
-        self.monitor = _checks.one_of(monitor, "monitor", tuple(History.FIELDS))
-        self.scheduler = scheduler
-        if _watches_a_metric(scheduler) and self.interval == "step":
-            raise ValueError("ReduceLROnPlateau watches a metric measured once per epoch; use interval='epoch'")
-
-    def on_fit_start(self, state: FitState) -> None:
-        if self.scheduler.optimizer is not state.optimizer:
-            raise ValueError("the scheduler adjusts a different optimizer from the one fit trains with; create "
-                             "the optimizer first, build the scheduler on it and pass the same optimizer to "
-                             "fit(optimizer=...)")
-
-    def _step(self, state: FitState) -> None:
-        if _watches_a_metric(self.scheduler):
-            value = state.logs.get(self.monitor, math.nan)
-            if math.isnan(value):
-                raise ValueError(f"ReduceLROnPlateau needs {self.monitor!r} at the end of every epoch, but it is "
-                                 f"not recorded; pass validation data to fit() or monitor a train metric")
-            self.scheduler.step(value)
-        else:
-            self.scheduler.step()
-
-    def on_step_end(self, state: FitState) -> None:
-        if self.interval == "step":
-            self._step(state)
-
-    def on_epoch_end(self, state: FitState) -> None:
-        if self.interval == "epoch":
-            self._step(state)
-
-
-def _watches_a_metric(scheduler) -> bool:
-    """``ReduceLROnPlateau``, PyTorch's or the course's: ``step()`` takes the monitored metric."""
-    from .schedules import ReduceLROnPlateau   # imported here: schedules builds on this module
-
-    return isinstance(scheduler, (torch.optim.lr_scheduler.ReduceLROnPlateau, ReduceLROnPlateau))
-
-
 # --------------------------------------------------------------------------- one pass over the data
 class Accumulator:
     """Running sums over one pass through the data, kept on the device (no sync per batch).
@@ -347,8 +294,8 @@ def default_loss(y: Tensor) -> nn.Module:
     return nn.CrossEntropyLoss() if not torch.is_floating_point(y) else nn.MSELoss()
 
 
-def _as_pair(data, what: str) -> tuple[Tensor, Tensor] | None:
-    """(x, y) tensors from a Split or a 2-tuple of tensors or NumPy arrays; None for an iterable of batches.
+def data_pair(data, what: str) -> tuple[Tensor, Tensor] | None:
+    """The one conversion rule for training data given as arrays. (x, y) tensors from a Split or a 2-tuple of tensors or NumPy arrays; None for an iterable of batches.
 
     NumPy arrays are converted as :class:`~course_lib.data.Split` converts them (float64 to float32,
     integer labels to int64).
@@ -380,9 +327,12 @@ def _check_inputs(x: Tensor, y: Tensor, what: str) -> None:
     _checks.finite(y, f"{what}: the targets y", hint)
 
 
-def _batches(data, what: str, batch_size: int, shuffle: bool, device: torch.device,
-             generator: torch.Generator | None, drop_last: bool = False) -> Iterable:
-    pair = _as_pair(data, what)
+def make_batches(data, what: str, batch_size: int, shuffle: bool, device: torch.device,
+                 generator: torch.Generator | None, drop_last: bool = False) -> Iterable:
+    """What ``fit`` iterates over: a :class:`~course_lib.data.DeviceLoader` on ``device`` for data given
+    as a Split or an (x, y) pair (checked for NaN and inf), the iterable itself for batches (a DataLoader).
+    ``what`` names the data in error messages."""
+    pair = data_pair(data, what)
     if pair is not None:
         x, y = pair
         _check_inputs(x, y, what)
@@ -470,7 +420,9 @@ def _has_batch_norm(model: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
 
 
-def _make_optimizer(model: nn.Module, optimizer, lr: float) -> torch.optim.Optimizer:
+def make_optimizer(model: nn.Module, optimizer, lr: float) -> torch.optim.Optimizer:
+    """``fit``'s rule for its ``optimizer=``: ``None`` gives SGD at ``lr``; an Optimizer is used as it is;
+    a factory ``params -> Optimizer`` is called on the model's parameters."""
     if optimizer is None:
         lr = _checks.real(lr, "lr", low=0.0, low_open=True)
         return torch.optim.SGD(model.parameters(), lr=lr)
@@ -505,7 +457,7 @@ def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, *, batch_s
     batch_size = _checks.integer(batch_size, "batch_size", low=1)
     dev = resolve_device(model, data, device)
     model.to(dev)
-    batches = _batches(data, "evaluation data", batch_size, False, dev, None)
+    batches = make_batches(data, "evaluation data", batch_size, False, dev, None)
     was_training = model.training
     model.eval()
     totals = Accumulator()
@@ -534,7 +486,7 @@ def predict(model: nn.Module, x: Tensor, *, batch_size: int = 4096,
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {_checks.describe(model)}")
-    x = _as_tensor(x, "predict: x")
+    x = _checks.as_tensor(x, "predict: x")
     batch_size = _checks.integer(batch_size, "batch_size", low=1)
     if len(x) == 0:
         raise ValueError("predict() got an empty input (0 samples)")
@@ -600,8 +552,8 @@ def fit(model: nn.Module, train, val=None, *, epochs: int = 10, optimizer=None, 
         raise TypeError(f"generator must be a torch.Generator, got {_checks.describe(generator)}")
     dev = resolve_device(model, train, device)
     model.to(dev)
-    train_batches = _batches(train, "training data", batch_size, True, dev, generator, drop_last)
-    pair = _as_pair(train, "training data")
+    train_batches = make_batches(train, "training data", batch_size, True, dev, generator, drop_last)
+    pair = data_pair(train, "training data")
     x0, y0 = pair if pair is not None else _first_batch(train_batches, "training data")
     x0, y0 = x0.to(dev), y0.to(dev)
     if pair is None:
@@ -613,10 +565,10 @@ def fit(model: nn.Module, train, val=None, *, epochs: int = 10, optimizer=None, 
                          f"{batch_size}), and batch norm cannot normalize a batch of one; pass drop_last=True "
                          f"or choose another batch_size")
     if val is not None:
-        val_batches = _batches(val, "validation data", batch_size, False, dev, None)  # check before training
+        val_batches = make_batches(val, "validation data", batch_size, False, dev, None)  # check before training
         if isinstance(val_batches, DeviceLoader):
             _probe(model, val_batches.x, val_batches.y, loss_fn, "validation data")
-    opt = _make_optimizer(model, optimizer, lr)
+    opt = make_optimizer(model, optimizer, lr)
     history = history if history is not None else History()
     state = FitState(model=model, optimizer=opt, loss_fn=loss_fn, history=history, device=dev, val=val,
                      epoch=history.epoch[-1] if history.epoch else 0)

@@ -6,8 +6,9 @@ from torch import nn
 
 from course_lib.data import DeviceLoader, Split, load_dataset
 from course_lib.models import mlp
-from course_lib.training import (Accumulator, Callback, DivergenceWarning, History, LambdaCallback,
-                                 SchedulerCallback, evaluate, fit, predict, train_epoch)
+from course_lib.schedules import SchedulerCallback
+from course_lib.training import (Accumulator, Callback, DivergenceWarning, History, LambdaCallback, evaluate, fit,
+                                 predict, train_epoch)
 
 
 @pytest.fixture(scope="module")
