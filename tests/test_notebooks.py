@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -37,6 +38,38 @@ def test_notebooks_are_in_sync_with_their_sources():
     assert build.main(["--check"]) == 0, "an .ipynb differs from notebooks/src: run `make notebooks`"
 
 
+MAX_NOTEBOOK_BYTES = 1_000_000
+# What a page loads by itself (a stylesheet, a script, an image, a font): in an output anything with an address
+# outside; in markdown an HTML tag or CSS that fetches one. A markdown link ([paper](https://...)) only
+# navigates when clicked and is allowed.
+OUTSIDE_IN_OUTPUT = re.compile(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", re.I)
+OUTSIDE_IN_MARKDOWN = re.compile(r"<(?:img|script|link|iframe|source|video|audio)\b[^>]*\b(?:src|href)\s*=\s*[\"']?"
+                                 r"(?:https?:)?//|url\(\s*[\"']?(?:https?:)?//|@import", re.I)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_notebook_loads_nothing_from_outside(path):
+    cells = _cells(path)
+    found = []
+    for i, c in enumerate(cells, 1):
+        if c["cell_type"] == "markdown":
+            found += [(i, m.group(0)) for m in OUTSIDE_IN_MARKDOWN.finditer(_src(c))]
+        for o in c.get("outputs", []):
+            texts = [o.get("text", "")] + [v for k, v in o.get("data", {}).items() if not k.startswith("image/")]
+            for t in texts:
+                t = "".join(t) if isinstance(t, list) else (t if isinstance(t, str) else "")
+                found += [(i, m.group(0)) for m in OUTSIDE_IN_OUTPUT.finditer(t)]
+    assert not found, f"{path.name} loads from outside when opened: cell {found[0][0]}: {found[0][1]!r}"
+
+
+def test_the_outside_address_checks_catch_what_they_should():
+    assert OUTSIDE_IN_OUTPUT.search('<link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/x.css">')
+    assert OUTSIDE_IN_OUTPUT.search("<script src='//cdn.example.org/a.js'></script>")
+    assert not OUTSIDE_IN_OUTPUT.search("data:image/png;base64,iVBORw0KGgo= and 1/2 // 3")
+    assert OUTSIDE_IN_MARKDOWN.search('<img src="https://example.org/a.png">')
+    assert not OUTSIDE_IN_MARKDOWN.search("[Ioffe & Szegedy](https://arxiv.org/abs/1502.03167)")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_conventions(path):
     cells = _cells(path)
@@ -45,14 +78,16 @@ def test_notebook_conventions(path):
     assert "Learning objectives" in _src(cells[0]) or "learning objectives" in _src(cells[0]).lower()
     assert code[0]["metadata"].get("tags") == ["colab"], "the first code cell is the Colab cell (tools/colab.py)"
     assert "setup_notebook(" in _src(code[1]), "the next code cell must set up profile, seed and device"
-    assert any("assert " in _src(c) for c in code if "solution" not in c["metadata"].get("tags", []))
+    assert any("assert " in _src(c) or "ctx.claim(" in _src(c) for c in code
+               if "solution" not in c["metadata"].get("tags", [])), "a notebook checks the claim it teaches"
     assert all(c.get("outputs") is not None for c in code)
     assert all(c["execution_count"] is not None for c in code), "stored notebooks are executed"
     errors = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
     assert not errors, f"stored with error output: {errors[0].get('ename')}"
     assert all("slideshow" in c["metadata"] for c in cells), "every cell carries slide metadata"
     assert any(c["metadata"]["slideshow"]["slide_type"] == "slide" for c in cells)
-    assert path.stat().st_size < 2_000_000, "keep stored figures small"
+    assert path.stat().st_size <= MAX_NOTEBOOK_BYTES, \
+        f"{path.name} is {path.stat().st_size / 1e6:.2f} MB; a stored notebook is at most 1 MB (smaller figures, fewer frames)"
     headings = [_src(c) for c in cells if c["cell_type"] == "markdown"]
     assert any(h.lstrip().startswith("## Summary") for h in headings)
     assert any(h.lstrip().startswith("## Exercises") for h in headings)
