@@ -62,11 +62,12 @@ data = load_dataset("mnist1d", device=ctx.device)
 # %% [markdown]
 # ## 3. Checking the claim
 # The claim of this notebook, asserted with a margin, so CI fails if the demonstration stops showing it.
+# `ctx.claim(value, op, bound, message)` records the value and its margin; size the bound to the spread that
+# `tools/numerics_matrix.py NN` measures over kernel sets and seed offsets.
 
 # %%
-# NBVAL_CHECK_OUTPUT   <- only on cells whose printed output is deterministic after rounding
-print(f"gap = {gap:.2f}")
-assert gap > 0.1, f"expected a clear train/val gap, got {gap:.3f}"
+print(f"gap = {gap:.2f}")   # a number from training: not NBVAL_CHECK_OUTPUT (it moves with the machine's rounding)
+ctx.claim(gap, ">", 0.1, f"expected a clear train/val gap, got {gap:.3f}")
 
 # %% [markdown]
 # ## Summary
