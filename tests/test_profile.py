@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 import torch
@@ -174,7 +175,11 @@ def test_claim_failing_margin_is_negative_and_record_mode_carries_on(monkeypatch
 def test_bad_claims_say_what_is_wrong(monkeypatch):
     ctx = Setup(profile="fast", device=torch.device("cpu"), seed=0)
     with pytest.raises(TypeError, match=r"ctx.claim\(value, op, bound, message\)"):
-        ctx.claim(0.9 > 0.5, "the old form: a bool and a message")
+        ctx.claim(0.9, ">", 0.5)
+    ctx.claim(0.9 > 0.5, "the condition form: checked, recorded without a margin")
+    assert ctx.claims[-1].holds and math.isnan(ctx.claims[-1].relative_margin)
+    with pytest.raises(AssertionError, match="the condition form fails"):
+        ctx.claim(0.4 > 0.5, "the condition form fails")
     with pytest.raises(ValueError, match="claim op must be one of >, >=, <, <=, got '=='"):
         ctx.claim(1.0, "==", 1.0, "equal")
     with pytest.raises(ValueError, match="a bound of 0 has no relative margin; give scale="):

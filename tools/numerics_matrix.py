@@ -129,7 +129,8 @@ class Run:
 
     @property
     def smallest(self) -> float | None:
-        return min((c["relative_margin"] for c in self.claims), default=None)
+        margins = [c["relative_margin"] for c in self.claims if c["relative_margin"] == c["relative_margin"]]
+        return min(margins, default=None)  # claims given as a bare condition (NaN margin) are left out
 
 
 def source_notebook(stored: Path) -> nbformat.NotebookNode:
