@@ -224,10 +224,10 @@ class Claim:
             s = _real(scale, "scale")
             if not s > 0:
                 raise ValueError(f"claim scale must be positive, got {scale!r}")
-        margin = (v - b) if op in (">", ">=") else (b - v)
-        holds = bool(OPS[op](v, b)) and math.isfinite(v)
-        return cls(message, v, op, b, s, holds, margin if math.isfinite(v) else -math.inf,
-                   margin / s if math.isfinite(v) else -math.inf)
+        if math.isnan(v):  # a NaN (a diverged run's loss) never satisfies a claim
+            return cls(message, v, op, b, s, False, -math.inf, -math.inf)
+        margin = (v - b) if op in (">", ">=") else (b - v)  # ±inf where the value is infinite, as it should
+        return cls(message, v, op, b, s, bool(OPS[op](v, b)), margin, margin / s)
 
     @classmethod
     def of_condition(cls, condition: Any, message: str) -> "Claim":

@@ -141,6 +141,10 @@ def test_claim_asserts_in_a_normal_run(capsys, monkeypatch):
         ctx.claim(0.5, ">=", 0.5, "equal is at least")
         with pytest.raises(AssertionError, match="NaN never holds"):
             ctx.claim(float("nan"), "<", 1.0, "NaN never holds")
+        ctx.claim(math.inf, ">", 0.5, "a diverged run's loss is above any bound")
+        with pytest.raises(AssertionError, match="but not below one"):
+            ctx.claim(math.inf, "<", 0.5, "but not below one")
+    assert ctx.claims[-2].relative_margin == math.inf and ctx.claims[-1].relative_margin == -math.inf
     assert capsys.readouterr().out == "", "a normal run prints nothing for a claim"
 
 
