@@ -194,21 +194,29 @@ for name, (ours, theirs) in {**DECAYS, **PERIODIC}.items():
 # from the same high rate $\eta_0 = 0.3$ and the same initial weights:
 #
 # - **constant**: $\eta = 0.3$ throughout;
-# - **step**: ÷10 every 6 epochs (`StepLR(step_size=EPOCHS // 3)`);
+# - **step**: ÷10 after half and after three quarters of the budget, epochs 10 and 15 (`MultiStepLR(milestones=[10, 15])`,
+#   the classic piecewise-constant recipe);
 # - **cosine**: to 0 over the 20 epochs (`CosineAnnealingLR(T_max=EPOCHS)`);
 # - **1/t**: $0.3/(1 + 0.3\,t)$ (`InverseTimeLR(k=0.3)`), down to $\eta_0/7$;
 # - **cyclic**: triangles between 0.03 and 0.3, three cycles, stepped per batch, ending at the bottom.
+#
+# A schedule has to beat a *fair* constant rate, not only the one that is too high: we also train at constant
+# $\eta_0/3 = 0.1$ and $\eta_0/10 = 0.03$ and take the best of the three as the **tuned constant rate**. And a constant
+# rate's validation accuracy bounces from epoch to epoch, so we judge it by its mean over the last 5 epochs (its typical
+# level, not one lucky or unlucky epoch), and every comparison by its mean over the seeds.
 
 # %%
+MILESTONES = sorted({max(1, EPOCHS // 2), max(1, 3 * EPOCHS // 4)})   # [10, 15] for 20 epochs
 ARMS = {
     "constant": None,
-    "step": lambda o: SchedulerCallback(StepLR(o, step_size=max(1, EPOCHS // 3), gamma=0.1)),
+    "step": lambda o: SchedulerCallback(MultiStepLR(o, milestones=MILESTONES, gamma=0.1)),
     "cosine": lambda o: SchedulerCallback(CosineAnnealingLR(o, T_max=EPOCHS)),
     "1/t": lambda o: SchedulerCallback(InverseTimeLR(o, k=0.3)),
     "cyclic": lambda o: SchedulerCallback(CyclicLR(o, base_lr=LR / 10, max_lr=LR, cycle_momentum=False,
                                                    step_size_up=max(1, STEPS_PER_EPOCH * EPOCHS // 6)),
                                           interval="step"),
 }
+CONSTANTS = {"constant": LR, "constant ÷3": LR / 3, "constant ÷10": LR / 10}   # the grid for the tuned constant
 COLORS = {"constant": "C7", "step": "C0", "cosine": "C2", "1/t": "C1",
           "cyclic": "C4"}
 
@@ -234,6 +242,7 @@ def train(seed, lr, schedule=None, epochs=EPOCHS, callbacks=(), may_diverge=Fals
 CPU = {}                                         # CPU seconds of each experiment
 start = time.process_time()
 runs = {(name, seed): train(seed, LR, arm) for seed in SEEDS for name, arm in ARMS.items()}
+runs.update({(name, seed): train(seed, lr) for seed in SEEDS for name, lr in CONSTANTS.items() if name != "constant"})
 CPU["schedules"] = time.process_time() - start
 print(f"{len(runs)} runs, {CPU['schedules']:.1f} s of CPU time")
 
@@ -260,41 +269,58 @@ plt.show()
 
 # %% [markdown]
 # ### The numbers on both seeds
-# Final training loss, validation loss and accuracy after the last epoch, the best validation accuracy along the way, and
-# test accuracy of the final weights.
+# Final training loss, validation loss and accuracy after the last epoch, the mean validation accuracy over the last 5
+# epochs, the best along the way, and test accuracy of the final weights. The two extra constant rates are the grid for
+# the tuned constant.
 
 # %%
+LAST = 5                                          # a constant rate is judged by its mean over the last 5 epochs
 results = {}
 for (name, seed), (model, hist) in runs.items():
     results[(name, seed)] = dict(train=hist.train_loss[-1], val_loss=hist.val_loss[-1], val=hist.val_acc[-1],
-                                 best=max(hist.val_acc), test=evaluate(model, data[seed].test)["acc"])
-print("seed  schedule   train loss  val loss  val acc  (best)  test acc")
+                                 last=sum(hist.val_acc[-LAST:]) / LAST, best=max(hist.val_acc),
+                                 last_loss=sum(hist.val_loss[-LAST:]) / LAST,
+                                 test=evaluate(model, data[seed].test)["acc"])
+print(f"seed  arm           train loss  val loss  val acc  last {LAST}  (best)  test acc")
 for (name, seed), r in results.items():
-    print(f"{seed:>4}  {name:<9} {r['train']:>10.3f} {r['val_loss']:>9.3f} {r['val']:>8.3f}  ({r['best']:.3f})"
-          f" {r['test']:>8.3f}")
+    print(f"{seed:>4}  {name:<12} {r['train']:>10.3f} {r['val_loss']:>9.3f} {r['val']:>8.3f} {r['last']:>7.3f}"
+          f"  ({r['best']:.3f}) {r['test']:>8.3f}")
 
 # %% [markdown]
-# ### Checking the claims, on both seeds
-# Every schedule that lowers the rate ends with a validation accuracy more than 0.03 above the constant rate's, and the
-# cosine schedule ends with less than a third of the constant rate's training loss.
+# ### Checking the claims, averaged over the seeds
+# A single last epoch of a bouncing run lands anywhere in a band of several points, so the claims compare means over the
+# seeds, against the fair baseline. Step decay and cosine annealing, both ending at small rates, end more than 0.02 above
+# the *tuned* constant rate (its last-5-epoch mean). And every schedule fits the training set far better than the
+# constant $\eta_0$ it starts from: its final training loss is less than 1/1.6 of the constant rate's, the cosine's less
+# than a fifth.
 
 # %%
-for seed in SEEDS:
-    const = results[("constant", seed)]
-    for name in ("step", "cosine", "1/t", "cyclic"):
-        ctx.claim(results[(name, seed)]["val"] > const["val"] + 0.03,
-                  f"seed {seed}: {name} should end with a higher validation accuracy than the constant rate")
-    ctx.claim(results[("cosine", seed)]["train"] < const["train"] / 3,
-              f"seed {seed}: cosine should end with a far lower training loss than the constant rate")
+def seed_mean(name, key):
+    return sum(results[(name, seed)][key] for seed in SEEDS) / len(SEEDS)
+
+
+TUNED = max(CONSTANTS, key=lambda name: seed_mean(name, "last"))
+print(f"tuned constant rate: {TUNED} (η = {CONSTANTS[TUNED]:g}), its mean validation accuracy over the last {LAST} "
+      f"epochs and the seeds {seed_mean(TUNED, 'last'):.3f}")
+for name in ("step", "cosine"):
+    gain = seed_mean(name, "val") - seed_mean(TUNED, "last")
+    ctx.claim(gain, ">", 0.02, f"{name} should end above the tuned constant rate ({TUNED}), averaged over the seeds "
+                               f"(gain {gain:+.3f})")
+for name, factor in (("step", 1.6), ("cosine", 5), ("1/t", 1.6), ("cyclic", 1.6)):
+    ratio = seed_mean("constant", "train") / seed_mean(name, "train")
+    ctx.claim(ratio, ">", factor, f"{name} should end with a far lower training loss than the constant η₀, averaged "
+                                  f"over the seeds (ratio {ratio:.1f})")
 
 # %% [markdown]
 # At $\eta = 0.3$ the constant rate makes quick progress and then bounces: its training loss stalls and its validation
-# accuracy jumps from epoch to epoch. Each decaying schedule spends its last epochs at small rates and ends with a better
-# validation accuracy on both seeds; the cosine fits the training set best. On the test set cosine, 1/t and cyclic beat
-# the constant rate on both seeds, step decay only on seed 1. Look at the "(best)" column too: the constant rate *passed
-# through* weights about as good as some schedules' final ones; it just did not stay there. The ranking among the
-# schedules depends on the budget and on $\eta_0$: step decay, for example, spent the last 8 epochs at $3\cdot10^{-3}$ and
-# below, and kept the highest training loss of the schedules. We measured one network, one $\eta_0$ and 20 epochs.
+# accuracy jumps from epoch to epoch. A third of that rate is the best constant of the three here, yet it still bounces.
+# Step decay and the cosine spend their last epochs at small rates, settle, and end above even the tuned constant rate:
+# by 0.035 to 0.07 (averaged over the seeds) across the seeds and CPU kernel sets we tried. 1/t and the cyclic rate fit
+# the training set better than the constant $\eta_0$ too, but their validation accuracy is not reliably above the tuned
+# constant's: 1/t with $k = 0.3$ still ends at $\eta_0/7$, and the cyclic rate passes through high rates until its last
+# epochs. Look at the "(best)" column too: the constant rates *passed through* weights about as good as some schedules'
+# final ones; they just did not stay there. The ranking among the schedules depends on the budget and on $\eta_0$; we
+# measured one network, one $\eta_0$ and 20 epochs.
 
 # %% [markdown]
 # ## 4. Performance scheduling: `ReduceLROnPlateau`
@@ -343,9 +369,9 @@ plt.show()
 # ### Checking: when the cut comes, and what it buys
 # The rule is exact, so we check it with `assert`: every cut comes after exactly `patience + 1` = 4 epochs in a row that
 # did not improve on the best loss so far (by the default relative threshold $10^{-4}$), counting from the last
-# improvement or the last cut. What it buys depends on the run: on both seeds the rate was cut, after the first cut the
-# validation loss fell more than 0.05 below its best before the cut, and the final validation loss is more than 0.3 below
-# the constant rate's (section 3).
+# improvement or the last cut. What it buys depends on the run, so the claims are: on each seed the rate was cut at least
+# once, and, averaged over the seeds, the final validation loss is more than 0.15 below the constant rate's (section 3;
+# its mean over the last 5 epochs, since it bounces).
 
 # %%
 for seed, hist in plateau.items():
@@ -356,19 +382,22 @@ for seed, hist in plateau.items():
     cuts = cut_epochs(hist)
     for e in cuts:              # epochs e - PATIENCE .. e did not improve; the one before did (or was a cut)
         assert not any(improved[e - PATIENCE - 1:e]) and (improved[e - PATIENCE - 2] or e - PATIENCE - 1 in cuts)
-    ctx.claim(len(cuts) >= 1, f"seed {seed}: the validation loss should stall and the rate be cut")
+    ctx.claim(len(cuts), ">", 0.5, f"seed {seed}: the validation loss should stall and the rate be cut "
+                                   f"({len(cuts)} cuts)", scale=1)
     if cuts:
         before, after = min(hist.val_loss[:cuts[0]]), min(hist.val_loss[cuts[0]:], default=math.inf)
         print(f"seed {seed}: first cut after epoch {cuts[0]}; best val loss before it {before:.3f}, "
               f"after it {after:.3f}")
-        ctx.claim(after < before - 0.05, f"seed {seed}: the cut should let the validation loss fall below its plateau")
-    ctx.claim(hist.val_loss[-1] < results[("constant", seed)]["val_loss"] - 0.3,
-              f"seed {seed}: the final validation loss should be well below the constant rate's")
+drop = sum(results[("constant", seed)]["last_loss"] - hist.val_loss[-1] for seed, hist in plateau.items()) / len(SEEDS)
+ctx.claim(drop, ">", 0.15, f"the final validation loss should be well below the constant rate's, averaged over the "
+                           f"seeds (by {drop:.3f})")
 
 # %% [markdown]
-# At 0.3 the validation loss bounced around a plateau; four epochs without a new best triggered the cut to 0.03, and the
-# next epoch already beat the old best. Later the validation loss crept up again and the rate was cut once more, which
-# did not bring it down this time. On both seeds the final validation loss is more than 0.3 below the constant rate's.
+# At 0.3 the validation loss bounced around a plateau; four epochs without a new best triggered the cut to 0.03. On most
+# seeds we tried, the epochs after the cut beat the old best by about 0.1; on a few the plateau's best was a lucky epoch
+# and the cut only held the loss near it. Later the validation loss often crept up again and the rate was cut once more.
+# Averaged over the two seeds, the final validation loss ended 0.26 to 0.44 below the constant rate's (across the seeds
+# and CPU kernel sets we tried): the cut stops the bouncing.
 
 # %% [markdown]
 # ## 5. Choosing the rate: the range test
@@ -430,23 +459,29 @@ ax.legend(fontsize=12)
 plt.show()
 
 # %% [markdown]
-# ### Checking the claims, on both seeds
-# After the same eight epochs, the suggested rate's training loss is more than 0.5 below the small rate's, and the large
-# rate either diverged or ended more than 0.5 above the suggested rate's loss.
+# ### Checking the claims
+# After the same eight epochs, averaged over the seeds, the suggested rate's training loss is more than 0.4 below the
+# small rate's; and on each seed the large rate either diverged or ended more than 0.5 above the suggested rate's loss.
 
 # %%
+leads = []
 for seed in SEEDS:
     good, small, large = (lr_runs[(name, seed)] for name in RATES)
-    ctx.claim(not good.diverged and good.train_loss[-1] < small.train_loss[-1] - 0.5,
-              f"seed {seed}: the suggested rate should train much faster than 1/100 of it")
-    ctx.claim(large.diverged or large.train_loss[-1] > good.train_loss[-1] + 0.5,
-              f"seed {seed}: the rate where the range test exploded should diverge or train far worse")
+    leads.append(-math.inf if good.diverged else small.train_loss[-1] - good.train_loss[-1])  # diverged: no lead
+    excess = math.inf if large.diverged else large.train_loss[-1] - good.train_loss[-1]   # diverged: infinitely worse
+    ctx.claim(excess, ">", 0.5, f"seed {seed}: the rate where the range test exploded should diverge or train far "
+                                f"worse (training loss higher by {excess:.3f})")
+lead = sum(leads) / len(leads)
+ctx.claim(lead, ">", 0.4, f"the suggested rate should train much faster than 1/100 of it, averaged over the seeds "
+                          f"(lower training loss by {lead:.3f})")
 
 # %% [markdown]
-# The suggestion (about 0.2 on both seeds) trained steadily; 1/100 of it barely moved the loss in eight epochs; at the
-# explosion point the network either produced NaN or got stuck at about the chance level $\ln 10$, with a validation
-# accuracy near 0.1: its first huge steps wrecked the weights. In section 3 the arms started from 0.3, slightly above the suggestion: decaying from a rate a little
-# too high for a constant schedule is what schedules are for.
+# The suggestion (0.15 to 0.22 on most seeds we tried) trained steadily; 1/100 of it barely moved the loss in eight
+# epochs; at the explosion point the network either produced NaN or got stuck at about the chance level $\ln 10$, with a
+# validation accuracy near 0.1: its first huge steps wrecked the weights. The test is a heuristic, not an oracle: on one
+# seed of the twelve we tried it suggested 0.55, which trained little better than the small rate in eight epochs. In
+# section 3 the arms started from 0.3, slightly above the usual suggestion: decaying from a rate a little too high for a
+# constant schedule is what schedules are for.
 
 # %% [markdown]
 # ## 6. Gradient clipping: a regression with outliers
@@ -456,9 +491,9 @@ for seed in SEEDS:
 # an outlier of size 100 contributes a gradient about 100 times larger than a typical example, and with momentum and a high
 # rate one such batch can throw the weights so far that the next gradients are larger still.
 #
-# 8 inputs, target $2\tanh(x^\top w)$ plus noise, 3% of the training targets shifted by $100\cdot\mathcal N(0,1)$;
+# 2000 examples of 8 inputs, target $2\tanh(x^\top w)$ plus noise, 3% of the training targets shifted by $100\cdot\mathcal N(0,1)$;
 # a clean validation set. MLP 8-64-64-1, SGD with momentum 0.9 at $\eta = 0.05$ with a cosine decay over 20 epochs,
-# batches of 32, with and without `clip_grad_norm_(model.parameters(), max_norm=0.5)` (`course_lib.gradients`, a drop-in for
+# batches of 32, with and without `clip_grad_norm_(model.parameters(), max_norm=0.25)` (`course_lib.gradients`, a drop-in for
 # `torch.nn.utils.clip_grad_norm_`). The callback:
 
 # %%
@@ -472,7 +507,7 @@ class ClipGradNorm(Callback):
         self.norms.append(clip_grad_norm_(state.model.parameters(), self.max_norm).item())
 
 
-def outlier_regression(seed, n=1000, d=8, share=0.03, size=100.0):
+def outlier_regression(seed, n=2000, d=8, share=0.03, size=100.0):
     """(train, val) pairs: y = 2 tanh(x·w) + 0.1 noise; a `share` of the training targets shifted by size·N(0, 1)."""
     g = ctx.rng(seed)
     w = torch.randn(d, 1, generator=g)
@@ -486,7 +521,7 @@ def outlier_regression(seed, n=1000, d=8, share=0.03, size=100.0):
 # ### Two runs per seed
 
 # %%
-MAX_NORM, CLIP_LR, CLIP_EPOCHS = 0.5, 0.05, ctx.epochs(fast=20, full=20)
+MAX_NORM, CLIP_LR, CLIP_EPOCHS = 0.25, 0.05, ctx.epochs(fast=20, full=20)
 start = time.process_time()
 clip_runs = {}
 for seed in SEEDS:
@@ -528,26 +563,29 @@ plt.show()
 
 # %% [markdown]
 # ### Checking the claims, on both seeds
-# Without clipping the gradient norm exceeds $10^6$ and the run fails: either its loss becomes NaN or infinite
-# (`history.diverged`), or it ends no better than half the error of predicting the mean. With clipping it does not diverge,
-# and its final validation MSE is below a tenth of the variance of the clean targets (the error of predicting their mean).
+# Without clipping the run fails: either its loss becomes NaN or infinite (`history.diverged`), or it ends no better than
+# half the error of predicting the mean. With clipping it does not diverge, and its final validation MSE is below 0.15 of
+# the variance of the clean targets (the error of predicting their mean).
 
 # %%
 for seed in SEEDS:
     plain, clipped = clip_runs[("no clipping", seed)][0], clip_runs[(f"clip at {MAX_NORM}", seed)][0]
     var = clip_runs[("no clipping", seed)][2]
-    norms = clip_runs[("no clipping", seed)][1]
-    ctx.claim(max(norms) > 1e6 and (plain.diverged or plain.val_loss[-1] > 0.5 * var),
-              f"seed {seed}: without clipping the gradients should explode and the run diverge or collapse")
-    ctx.claim(not clipped.diverged and clipped.val_loss[-1] < 0.1 * var,
-              f"seed {seed}: with clipping the run should converge to a good fit of the clean targets")
+    plain_share = math.inf if plain.diverged else plain.val_loss[-1] / var      # diverged: infinitely bad
+    ctx.claim(plain_share, ">", 0.5, f"seed {seed}: without clipping the run should diverge or collapse "
+                                     f"(val MSE / variance {plain_share:.3f})")
+    clipped_share = math.inf if clipped.diverged else clipped.val_loss[-1] / var
+    ctx.claim(clipped_share, "<", 0.15, f"seed {seed}: with clipping the run should converge to a good fit of the clean "
+                                       f"targets (val MSE / variance {clipped_share:.3f})")
 
 # %% [markdown]
-# Without clipping, the gradient norm grows by many orders of magnitude within the first epochs: on seed 0 the loss
-# overflows; on seed 1 the weights are thrown so far that the network ends no better than predicting the mean. With
+# Without clipping, the gradient norm grows by orders of magnitude within the first epochs (to between $10^3$ and
+# overflow, across the seeds we tried): either the loss overflows, or the weights are thrown so far that the network ends
+# no better than predicting the mean. With
 # clipping, the gradient norm stays above `max_norm` on most steps of the whole run (the outliers keep pulling), and every
 # gradient that enters the momentum buffer has norm at most `max_norm`: one outlier batch can no longer throw the weights
-# far, and the network fits the clean function. Clipping does not make the squared error robust to outliers (a Huber
+# far, and the network fits the clean function (validation MSE between 1% and 6% of the variance across the seeds and
+# kernel sets we tried). Clipping does not make the squared error robust to outliers (a Huber
 # loss would); it keeps one bad batch from wrecking the run. The deck's snippet clips by value
 # (`clip_grad_value_(params, 100)`), entry by entry; clipping by norm scales all gradients by one factor and keeps the
 # direction of the step.
@@ -625,15 +663,19 @@ plt.show()
 # %%
 for seed in SEEDS:
     good, small, large = (ratio_runs[(name, seed)][1] for name in RATIO_RATES)
-    ctx.claim(small < good / 10, f"seed {seed}: the too-small rate should give a far smaller update/weight ratio")
-    ctx.claim(large > 3 * good, f"seed {seed}: the too-large rate should give a far larger update/weight ratio")
-    ctx.claim(3e-3 < good < 1e-1, f"seed {seed}: the suggested rate's ratio should lie above 1e-3 (3e-3 to 1e-1)")
+    ctx.claim(good / small, ">", 10, f"seed {seed}: the too-small rate should give a far smaller update/weight ratio "
+                                     f"({good / small:.1f} times smaller)")
+    ctx.claim(large / good, ">", 3, f"seed {seed}: the too-large rate should give a far larger update/weight ratio "
+                                    f"({large / good:.1f} times larger)")
+    ctx.claim(good, ">", 3e-3, f"seed {seed}: the suggested rate's ratio should lie above 1e-3 ({good:.2g})")
+    ctx.claim(good, "<", 1e-1, f"seed {seed}: the suggested rate's ratio should stay below 1e-1 ({good:.2g})")
 
 # %% [markdown]
 # What the run shows, and what it does not: the ratio moves with the rate, and the two bad rates stand out; the small
-# rate's updates are about 60 times smaller than the suggested rate's, and the large rate's early updates are almost a
+# rate's updates are 60 to 80 times smaller than the suggested rate's, and the large rate's early updates are almost a
 # fifth of the weights themselves (later they shrink by about 0.9 per step: the momentum coasting on a nearly zero
-# gradient, the network wrecked). But the rate that trains best here sits at about $2\cdot10^{-2}$ per step, *above* the
+# gradient, the network wrecked). But the rate that trains best here sits at about $2\cdot10^{-2}$ per step (up to
+# $5\cdot10^{-2}$ on some seeds), *above* the
 # rule's $10^{-3}$, and the too-small rate near $3\cdot10^{-4}$, inside the factor-10 band. With momentum 0.9 each step moves the weights by about ten gradients' worth, and this network is small; the
 # $10^{-3}$ is an order of magnitude to start from, not a target. Watch the ratio for the jumps between settings, not for a
 # magic number.
@@ -643,12 +685,13 @@ for seed in SEEDS:
 # - A schedule makes the rate a function of the epoch or step: step, piecewise constant, exponential, 1/t and cosine decay
 #   start high and end low; warm restarts and cyclic rates go up again (and give snapshot ensembles). Each is a
 #   `torch.optim.lr_scheduler` object, stepped after the optimizer, per epoch or per batch; ours give the same rates.
-# - On MNIST-1D at a high starting rate, every schedule that lowered the rate ended with better validation accuracy than the
-#   constant rate on both seeds, and cosine decay fitted the training set best.
-# - `ReduceLROnPlateau` cuts the rate after more than `patience` epochs without a new best validation loss; here the
-#   first cut let the validation loss fall well below its plateau, on both seeds.
-# - The range test found in 100 batches a rate that trained well; 1/100 of it hardly trained in the same budget, and the
-#   rate where the test saw the loss explode diverged or trained to nothing.
+# - On MNIST-1D from a high starting rate, every schedule fitted the training set far better than that constant rate;
+#   step decay (at 1/2 and 3/4 of the budget) and cosine annealing also ended above the best of three constant rates in
+#   validation accuracy, averaged over the seeds. A fair baseline is a tuned constant rate, judged over its last epochs.
+# - `ReduceLROnPlateau` cuts the rate after more than `patience` epochs without a new best validation loss; here it ended
+#   with a far lower validation loss than the constant rate.
+# - The range test found in 100 batches a rate that usually trained well; 1/100 of it hardly trained in the same budget,
+#   and the rate where the test saw the loss explode diverged or trained to nothing.
 # - Clipping the gradient norm turned a run that diverged (a regression with outliers, high rate) into one that fitted the
 #   clean function. The update/weight ratio moves with the rate and exposes rates far off; its $10^{-3}$ is an order of
 #   magnitude, not a target.
