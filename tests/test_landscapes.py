@@ -196,8 +196,33 @@ def test_animation_renders_to_small_html():
     assert anim.to_jshtml().count("data:image/png;base64") == 3
     html = trajectory_animation_html(v, runs, frames=5)
     assert html.count("data:image/jpeg;base64") == 5                         # one embedded image per frame
-    assert len(html) < 5 * 40_000 + 30_000                                   # ~22 kB a frame, bounded
+    assert len(html) < 5 * 30_000 + 30_000                                   # ~20 kB a frame, bounded
     assert "<script" in html and "anim" in html
+    assert len(trajectory_animation_html(v, runs, frames=5, quality=30)) < len(html)
+
+
+def test_animation_html_loads_nothing_from_outside_and_its_buttons_have_labels():
+    import re
+
+    v, runs = _runs()
+    html = trajectory_animation_html(v, runs, frames=4)
+    # nothing loaded from another address: no stylesheet link, no script/img/... src, no CSS import or url()
+    assert not re.search(r"<link\b", html, re.I)
+    assert not re.search(r"""\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", html, re.I)
+    assert not re.search(r"""(?:@import|url\()\s*["']?\s*(?:https?:)?//""", html, re.I)
+    assert not re.search(r"https?://", html)                                 # no outside address at all
+    assert "fa-" not in html and "<i " not in html                           # no Font Awesome icon left
+    # every play button is labelled with a plain character and calls a method the page's script defines
+    buttons = re.findall(r'<button[^>]*onclick="anim\w*\.(\w+)\(\)"[^>]*>\s*(.*?)\s*</button>', html, re.S)
+    assert [m for m, _ in buttons] == ["slower", "first_frame", "previous_frame", "reverse_animation",
+                                       "pause_animation", "play_animation", "next_frame", "last_frame", "faster"]
+    assert all(label and label != "?" and len(label) <= 2 for _, label in buttons)
+    assert len({label for _, label in buttons}) == len(buttons)            # no two buttons look alike
+    for method, _ in buttons:
+        assert re.search(rf"Animation\.prototype\.{method}\s*=\s*function", html), method
+    assert "new Animation(" in html
+    with pytest.raises(ValueError, match=r"quality must be an int in \[1, 95\], got 0"):
+        trajectory_animation_html(v, runs, frames=2, quality=0)
 
 
 # ----------------------------------------------------------------- bad input

@@ -155,8 +155,9 @@ val = evaluate(model, data.val)
 print(f"validation accuracy {val['acc']:.3f}, test accuracy {test['acc']:.3f} (test loss {test['loss']:.3f})")
 print(ctx.pick(fast="MNIST-1D reference (Greydanus & Kobak): an MLP reaches about 0.68 test accuracy",
                full="the lecture's MNIST MLP: test accuracy 0.9762 (loss 0.0828)"))
-ctx.claim(test["acc"] > ctx.pick(fast=0.5, full=0.97), f"test accuracy {test['acc']:.3f} is unexpectedly low")
-ctx.claim(abs(test["acc"] - val["acc"]) < 0.06, "validation should predict the test accuracy closely")
+ctx.claim(1 - test["acc"], "<", ctx.pick(fast=0.5, full=0.03), f"test error {1 - test['acc']:.3f} is unexpectedly high")
+ctx.claim(abs(test["acc"] - val["acc"]), "<", 0.06,
+          f"validation should predict the test accuracy closely (they differ by {abs(test['acc'] - val['acc']):.3f})")
 
 # %% [markdown]
 # The validation accuracy predicted the test accuracy well: neither set was ever used for a gradient
@@ -226,14 +227,20 @@ for seed in SEEDS:
     wide_train, wide_val, wide_hist = rows["wide", seed]
     tiny_train, tiny_val, tiny_hist = rows["tiny", seed]
     # over-parameterized: (almost) memorizes the training set, with a clear validation gap
-    ctx.claim(wide_train >= 0.98, f"seed {seed}: wide model train accuracy {wide_train:.3f} < 0.98")
-    ctx.claim(wide_train - wide_val >= 0.25, f"seed {seed}: wide model gap only {wide_train - wide_val:.3f}")
-    ctx.claim(wide_hist.last("val_loss") > 1.15 * min(wide_hist.val_loss), "validation loss should rise again")
-    # too small: train ≈ val, far below the wide model, and no longer improving
-    ctx.claim(abs(tiny_train - tiny_val) < 0.05, f"seed {seed}: tiny model gap {tiny_train - tiny_val:.3f}")
-    ctx.claim(tiny_train < wide_train - 0.5, "the tiny model should fit the training set far worse")
+    ctx.claim(1 - wide_train, "<", 0.02, f"seed {seed}: wide model training error {1 - wide_train:.3f}, not ≈ 0")
+    ctx.claim(wide_train - wide_val, ">", 0.25, f"seed {seed}: wide model gap only {wide_train - wide_val:.3f}")
+    rise = np.mean(wide_hist.val_loss[-5:]) / min(wide_hist.val_loss) - 1   # last 5 epochs against the lowest
+    ctx.claim(rise, ">", 0.1, f"seed {seed}: the validation loss should rise again (by {rise:.0%} over its lowest)")
+    # too small: train ≈ val (a gap that is a small fraction of the wide model's), far below the wide model,
+    # and no longer improving
+    gap_share = abs(tiny_train - tiny_val) / (wide_train - wide_val)
+    ctx.claim(gap_share, "<", 0.25, f"seed {seed}: tiny model gap {tiny_train - tiny_val:+.3f}, "
+                                    f"{gap_share:.0%} of the wide model's")
+    ctx.claim(wide_train - tiny_train, ">", 0.5,
+              f"seed {seed}: the tiny model should fit the training set far worse ({tiny_train:.3f} vs {wide_train:.3f})")
     last = tiny_hist.train_acc[-10:]
-    ctx.claim(max(last) - min(last) < 0.05, "the tiny model's training accuracy should have plateaued")
+    ctx.claim(max(last) - min(last), "<", 0.05,
+              f"seed {seed}: the tiny model's training accuracy should have plateaued (range {max(last) - min(last):.3f})")
 
 # %% [markdown]
 # ## 3. Learning curves over training-set size
@@ -287,8 +294,9 @@ wide_gain = curves["wide"][1][0] - curves["wide"][1][-1]
 tiny_gain = curves["tiny"][1][0] - curves["tiny"][1][-1]
 print(f"validation error from {sizes[0]} to {sizes[-1]} examples: wide falls by {wide_gain:.2f}, "
       f"tiny by {tiny_gain:.2f}")
-ctx.claim(wide_gain > tiny_gain + 0.1, "more data should help the overfitting model much more")
-ctx.claim(curves["tiny"][0][-1] > curves["tiny"][0][0], "the underfitting model's training error rises with n")
+ctx.claim(wide_gain - tiny_gain, ">", 0.1, "more data should help the overfitting model much more")
+tiny_rise = curves["tiny"][0][-1] - curves["tiny"][0][0]
+ctx.claim(tiny_rise, ">", 0.05, f"the underfitting model's training error should rise with n (by {tiny_rise:.2f})")
 
 # %% [markdown]
 # ## 4. Bias and variance: polynomial regression
@@ -382,14 +390,17 @@ plt.show()
 # %%
 # more parameters never raise the least-squares training error (each model contains the smaller ones)
 assert all(b <= a + 1e-9 for a, b in zip(train_mse, train_mse[1:])), "training error must not rise with degree"
-assert 3 <= best <= 6, f"the validation error should be lowest at a moderate degree, got {best}"
-assert val_mse[1] > 5 * val_mse[best] and val_mse[15] > 2 * val_mse[best], "both ends should be worse"
+too_simple = val_mse[1] / val_mse[best]
+ctx.claim(too_simple, ">", 2, f"the straight line should be far worse on validation than the best degree (×{too_simple:.1f})")
 
 # %% [markdown]
 # The training error only goes down with capacity; the validation error goes down (less bias), then up
 # (more variance). The best degree is picked on the validation set, and only *then* the test set is
-# used once. The validation set is tiny here (10 points), so its curve is noisy: choosing among many
-# models with few validation points is itself a source of overfitting.
+# used once. The validation set is tiny here (10 points), so its curve is noisy: on other draws of the
+# 60 points (other seeds) the lowest validation error fell at any degree from 3 to 15, and the degree-15
+# fit was sometimes no worse than the best. Choosing among many models with few validation points is
+# itself a source of overfitting. The *expected* error, averaged over many training sets, is not noisy;
+# that is what we compute next.
 #
 # ### Measuring bias and variance by resampling
 # Bias and variance are statements about what happens *across* training sets. We can simulate that:
@@ -471,23 +482,34 @@ plt.show()
 for degree in (1, 2, 3, 6, 7, 10):
     print(f"degree {degree:2d}: bias² {bias2[degree]:+.4f} (plug-in {plug_in[degree]:.4f})  variance "
           f"{variance[degree]:.4f}  sum + σ² {total[degree]:.4f}  measured {test_err[degree]:.4f}")
-assert np.allclose(total, test_err, rtol=0.03), "bias² + variance + noise should match the measured error"
-for degree in BV_DEGREES:
-    if degree < 3:   # the cubic is outside the family: the bias dominates the variance
-        assert bias2[degree] > 5 * variance[degree], f"degree {degree}: bias² should dominate"
-    else:            # the cubic is inside: bias² is zero up to the Monte-Carlo error of the estimate
-        assert abs(bias2[degree]) <= band[degree], f"degree {degree}: bias² {bias2[degree]:.2g} is not ≈ 0"
+mismatch = max(abs(t - m) / m for t, m in zip(total, test_err))
+ctx.claim(mismatch, "<", 0.03, f"bias² + variance + noise should match the measured error (worst: {mismatch:.1%} apart)")
+# the cubic is outside the family below degree 3: the bias dominates the variance
+dominance = min(bias2[d] / variance[d] for d in range(3))
+ctx.claim(dominance, ">", 3, f"below degree 3 bias² should dominate the variance (smallest ratio {dominance:.1f})")
+# from degree 3 on the cubic is inside: bias² is zero up to the Monte-Carlo error Var/R of the estimate,
+# pooled over degrees 3 to 10 (one degree alone is a noisy number: its estimate scatters by about Var/R)
+high = slice(3, None)
+z_bias = sum(bias2[high]) / sum(np.array(variance[high]) / R)
+ctx.claim(abs(z_bias), "<", 2, f"from degree 3 on, bias² should be 0 within its Monte-Carlo error ({z_bias:+.2f} × Var/R)")
 # the plug-in estimate instead creeps upwards with the variance (its excess is Var/R)
-assert all(b > a for a, b in zip(plug_in[3:], plug_in[4:])) and plug_in[10] > 100 * plug_in[3]
-assert all(b > a for a, b in zip(variance[3:], variance[4:])), "from degree 3 on, variance grows with the degree"
-assert int(np.argmin(total)) == 3, "the expected test error is lowest for the true degree"
+creep = np.mean(plug_in[8:]) / np.mean(plug_in[3:6])
+ctx.claim(creep, ">", 5, f"the plug-in estimate should grow with the degree (degrees 8-10 vs 3-5: ×{creep:.0f})")
+growth = variance[10] / variance[3]
+ctx.claim(growth, ">", 30, f"the variance should grow steeply from degree 3 to 10 (×{growth:.0f})")
+# the expected test error above the noise floor (bias² + variance) is lowest for the true degree
+excess = total - sigma**2
+runner_up = min(excess[d] / excess[3] for d in BV_DEGREES if d != 3)
+ctx.claim(runner_up, ">", 1, f"the expected test error should be lowest at degree 3 (next best ×{runner_up:.2f})")
 
 # %% [markdown]
 # * Below degree 3 the error is almost all **bias**. From degree 3 on the cubic is inside the model
-#   family, so the bias is zero: the unbiased estimate stays inside its Monte-Carlo error (shaded) at every degree,
-#   while the plug-in $(\bar f - f)^2$ (dotted) creeps upwards with the variance, an artefact of averaging only
+#   family, so the bias is zero: the unbiased estimate scatters around 0 by about its Monte-Carlo error (shaded;
+#   at a single degree it may stray outside the ±2·Var/R band, so the check pools degrees 3 to 10), while the
+#   plug-in $(\bar f - f)^2$ (dotted) creeps upwards with the variance, an artefact of averaging only
 #   $R$ fits, not a property of the model.
-# * From degree 3 on, **variance** grows with every extra coefficient, tenfold and more by degree 10.
+# * From degree 3 on, **variance** grows with the degree, a hundredfold and more by degree 10 (over the seeds we
+#   tried, not always at every single step: with 38 points, one unlucky draw of $x$ values can make a fit wild).
 #   (Below 3 the variance is not small either: how a wrong model misses depends on where its 38
 #   points happen to fall.)
 # * The measured test error (red crosses) equals bias² + variance + σ²; its minimum, the best
@@ -528,6 +550,7 @@ linear = mlp(m1d.num_features, [], m1d.num_classes, generator=ctx.rng(0))  # no 
 hinge_hist = fit(linear, few, epochs=3000, batch_size=len(few), lr=2.0, loss_fn=hinge, seed=0,
                  callbacks=[LambdaCallback(on_epoch_end=stop_at_zero_loss)])
 print(f"hinge loss reached {hinge_hist.last('train_loss')} after {len(hinge_hist)} full-batch steps")
+ctx.claim(len(hinge_hist), "<", 3000, "100 examples: a linear classifier should reach zero hinge loss within 3000 steps")
 
 # %% [markdown]
 # ### The same classifier at four scales
@@ -602,8 +625,11 @@ plt.show()
 half = len(norms[0.0]) // 2
 print(f"no penalty: ‖W‖ {norms[0.0][half - 1]:.2f} at step {half} → {norms[0.0][-1]:.2f} at step {2 * half}")
 print(f"L2 penalty: ‖W‖ {norms[2e-2][half - 1]:.2f} at step {half} → {norms[2e-2][-1]:.2f} at step {2 * half}")
-assert norms[0.0][-1] > 1.1 * norms[0.0][half - 1], "without a penalty the weights should keep growing"
-assert abs(norms[2e-2][-1] / norms[2e-2][half - 1] - 1) < 0.01, "with the penalty the norm should settle"
+free_growth = norms[0.0][-1] / norms[0.0][half - 1] - 1
+penalized_drift = abs(norms[2e-2][-1] / norms[2e-2][half - 1] - 1)
+ctx.claim(free_growth, ">", 0.1, f"without a penalty the weights should keep growing (by {free_growth:.1%})")
+ctx.claim(penalized_drift / free_growth, "<", 0.1,
+          f"with the penalty the norm should settle (it moved {penalized_drift:.2%}, the free norm {free_growth:.1%})")
 
 # %% [markdown]
 # Without a penalty the norm never settles: every step makes the same predictions more confident.

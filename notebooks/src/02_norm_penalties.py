@@ -59,7 +59,8 @@ from course_lib.regularizers import (DecoupledWeightDecay, MaxNorm, Penalty, Pro
 ctx = setup_notebook(seed=0)
 SEEDS = [0, 1]
 BASE = BASELINE[ctx.profile]  # the shared baseline of notebooks 02-05: data, MLP, Adam, batch size
-EPOCHS = ctx.epochs(fast=50, full=BASELINE["full"]["epochs"])  # the baseline trains 150 (fast); section 5 says why 50
+EPOCHS = ctx.epochs(fast=75, full=BASELINE["full"]["epochs"])  # the baseline trains 150 (fast); section 5 says why 75
+LAST = 5                                                        # the last epochs a final accuracy or loss averages
 
 # %% [markdown]
 # ## 1. A penalty on the size of the weights
@@ -405,8 +406,8 @@ print(f"course cost J at scikit-learn's solution {course_cost(w_sk, X_g, y_g, LA
 # %%
 assert w_sk.grad[nonzero].abs().max() < 1e-8, "the gradient of J vanishes on the non-zero weights"
 assert (~nonzero).any() and (w_sk.grad[~nonzero].abs() <= LAM_EN * (1 - R_EN) / 2 + 1e-8).all(), "zero weights: KKT"
-assert course_cost(naive, X_g, y_g, LAM_EN, R_EN) > course_cost(w_sk, X_g, y_g, LAM_EN, R_EN) + 0.05, \
-    "the naive translation must solve a visibly different problem"
+naive_excess = (course_cost(naive, X_g, y_g, LAM_EN, R_EN) - course_cost(w_sk, X_g, y_g, LAM_EN, R_EN)).item()
+ctx.claim(naive_excess, ">", 0.05, f"the naive translation must solve a visibly different problem (J higher by {naive_excess:.3f})")
 sk = elastic_net_to_sklearn(LAM_EN, R_EN)
 assert math.isclose(sk["alpha"] * (1 + 3 * sk["l1_ratio"]), LAM_EN) and \
     math.isclose((1 - sk["l1_ratio"]) / (1 + 3 * sk["l1_ratio"]), R_EN), "the way back"
@@ -465,9 +466,12 @@ for seed, fits_ in group_fits.items():
     zeros = {name: int((w_[3 + 1:] == 0).sum()) for name, w_ in fits_.items()}  # among the 4 irrelevant features
     print(f"seed {seed}: largest share LASSO {share(lasso_w).max():.2f}, smallest share elastic net "
           f"{share(en_w).min():.2f}; exact zeros among features 4-7: {zeros}")
-    assert share(lasso_w).max() > 0.9, f"seed {seed}: LASSO should put nearly all the group's weight on one copy"
-    assert share(en_w).min() > 0.25, f"seed {seed}: the elastic net should give every copy about a third"
-    assert zeros[f"elastic net (r = {R_EN:g})"] >= 2 and zeros["ridge (r = 1)"] == 0, "selection: elastic net, not ridge"
+    ctx.claim(1 - share(lasso_w).max(), "<", 0.1,
+              f"seed {seed}: LASSO should put nearly all the group's weight on one copy (the others get {1 - share(lasso_w).max():.2f})")
+    ctx.claim(share(en_w).min(), ">", 0.25, f"seed {seed}: the elastic net should give every copy about a third")
+    ctx.claim(zeros[f"elastic net (r = {R_EN:g})"], ">", 1, f"seed {seed}: the elastic net should zero at least 2 of the 4 "
+              "irrelevant features")
+    assert zeros["ridge (r = 1)"] == 0, "ridge shrinks but sets nothing exactly to 0"
 
 # %% [markdown]
 # ## 4. L1 and sparsity in a network
@@ -530,8 +534,9 @@ plt.show()
 for seed in SPARSE_SEEDS:
     frac = {kind: zero_fraction(sparse_models[(kind, seed)]) for kind in ("l1", "l2")}
     print(f"seed {seed}: |w| < 1e-3 for {frac['l1']:.0%} of the weights with L1, {frac['l2']:.1%} with L2")
-    ctx.claim(frac["l1"] > 0.2, f"seed {seed}: L1 should zero a large share of the weights")
-    ctx.claim(frac["l1"] > 10 * frac["l2"], f"seed {seed}: L1 should zero far more weights than L2")
+    ctx.claim(frac["l1"], ">", 0.2, f"seed {seed}: L1 should zero a large share of the weights")
+    ratio = frac["l1"] / max(frac["l2"], 1e-4)   # L2 may leave no weight at all below 1e-3
+    ctx.claim(ratio, ">", 10, f"seed {seed}: L1 should zero far more weights than L2 (×{ratio:.0f})")
 
 # %% [markdown]
 # ### Exact zeros: the proximal step (soft-thresholding)
@@ -594,19 +599,23 @@ ista_vs_sklearn = (lasso_models["proximal (ISTA)"] - lasso_models["scikit-learn 
 print("exact zeros among the 20 weights:", exact)
 print(f"ISTA agrees with scikit-learn's Lasso to 1e-4: {ista_vs_sklearn < 1e-4}")
 print("largest irrelevant weight with the subgradient:", f"{lasso_models['subgradient'][3:].abs().max():.0e}")
-assert ista_vs_sklearn < 1e-4, "proximal gradient descent should converge to the LASSO solution"
-assert exact["proximal (ISTA)"] == exact["scikit-learn Lasso"] == 17 and (lasso_models["proximal (ISTA)"][:3] != 0).all()
-assert exact["subgradient"] == 0, "the subgradient step should leave no weight exactly at 0"
+ctx.claim(ista_vs_sklearn, "<", 1e-4, "proximal gradient descent should converge to the LASSO solution")
+irrelevant_left = int((lasso_models["proximal (ISTA)"][3:] != 0).sum())
+ctx.claim(irrelevant_left, "<", 1, f"ISTA should set all 17 irrelevant weights exactly to 0 ({irrelevant_left} are not)")
+ctx.claim(abs(exact["proximal (ISTA)"] - exact["scikit-learn Lasso"]), "<", 1, "ISTA and scikit-learn: the same zeros")
+ctx.claim(lasso_models["proximal (ISTA)"][:3].abs().min().item(), ">", 0.5, "the 3 relevant weights should stay clearly non-zero")
+ctx.claim(exact["subgradient"], "<", 1, "the subgradient step should leave no weight exactly at 0")
 
 # %% [markdown]
 # ## 5. L2 on the shared baseline: choosing $\lambda$ on validation
 # Now the question that matters: does L2 make a network **generalize** better? On the baseline the unregularized MLP can fit
 # all 500 training labels, the 30 % wrong ones included, and the memorized noise costs it on the clean validation set. To keep
-# the notebook fast we train for 50 epochs instead of the baseline's 150: by then the unregularized network already reproduces
-# over 80 % of the wrong labels (measured below). We add the L2 penalty $\tfrac\lambda2\lVert w\rVert^2$ on the weights only
+# the notebook fast we train for 75 epochs instead of the baseline's 150: by then the unregularized network fits (nearly) all
+# of its noisy training labels, the wrong ones included (measured below). We add the L2 penalty $\tfrac\lambda2\lVert w\rVert^2$ on the weights only
 # and sweep $\lambda$ on a log scale, $10^{-3}$, $10^{-2}$ and $10^{-1}$ (the last one deliberately too strong), plus
-# $\lambda = 0$, on seed 0. We **choose $\lambda$ by validation accuracy** at the end of training, evaluate the **test set
-# once**, at that $\lambda$, and check the gain on a second seed (its own label noise, split and initialization).
+# $\lambda = 0$, on seed 0. We **choose $\lambda$ by validation accuracy** at the end of training (its mean over the last
+# `LAST` = 5 epochs: from one epoch to the next it wobbles by a point or two), evaluate the **test set once**, at that
+# $\lambda$, and check the gain on a second seed (its own label noise, split and initialization).
 
 # %% [markdown]
 # ### L2 inside Adam: the optimizer's `weight_decay` is the same penalty
@@ -658,10 +667,17 @@ def train_l2(lam_, seed):
 # %%
 LAMS = [0.0, 1e-3, 1e-2, 1e-1]
 sweep = {lam_: train_l2(lam_, 0)[1] for lam_ in LAMS}
-LAM_BEST = max(LAMS, key=lambda l_: sweep[l_].val_acc[-1])  # chosen on validation, never on the test set
+
+
+def settled(h, key):
+    """The mean of history field `key` over the last LAST epochs: the end of training, without one epoch's wobble."""
+    return sum(getattr(h, key)[-LAST:]) / LAST
+
+
+LAM_BEST = max(LAMS, key=lambda l_: settled(sweep[l_], "val_acc"))  # chosen on validation, never on the test set
 for lam_, h in sweep.items():
-    print(f"λ = {lam_:<6g}: train acc {h.train_acc[-1]:.3f} (noisy labels), val acc {h.val_acc[-1]:.3f}, "
-          f"val loss {h.val_loss[-1]:.3f}" + ("   <- chosen" if lam_ == LAM_BEST else ""))
+    print(f"λ = {lam_:<6g}: train acc {h.train_acc[-1]:.3f} (noisy labels), val acc {settled(h, 'val_acc'):.3f}, "
+          f"val loss {settled(h, 'val_loss'):.3f}" + ("   <- chosen" if lam_ == LAM_BEST else ""))
 test = evaluate(train_l2(LAM_BEST, 0)[0], data.test)
 print(f"test set, once, at λ = {LAM_BEST:g}: accuracy {test['acc']:.3f}, loss {test['loss']:.3f}")
 
@@ -676,9 +692,9 @@ for ax, metric, ylabel in ((axes[0], "acc", "accuracy after training"), (axes[1]
         ax.plot(nonzero_lams, [sweep[l_].train_acc[-1] for l_ in nonzero_lams], "o-", color="C0",
                 label="train (noisy labels)")
         ax.axhline(sweep[0.0].train_acc[-1], color="C0", ls=":", label=r"train, $\lambda$ = 0")
-    ax.plot(nonzero_lams, [getattr(sweep[l_], f"val_{metric}")[-1] for l_ in nonzero_lams], "s-", color="C1",
-            label="validation")
-    ax.axhline(getattr(sweep[0.0], f"val_{metric}")[-1], color="C1", ls=":", label=r"validation, $\lambda$ = 0")
+    ax.plot(nonzero_lams, [settled(sweep[l_], f"val_{metric}") for l_ in nonzero_lams], "s-", color="C1",
+            label=f"validation (last {LAST} epochs)")
+    ax.axhline(settled(sweep[0.0], f"val_{metric}"), color="C1", ls=":", label=r"validation, $\lambda$ = 0")
     ax.axvline(LAM_BEST, color="C2", lw=6, alpha=0.25, label=fr"chosen $\lambda$ = {LAM_BEST:g}")
     ax.set(xscale="log", xlabel=r"L2 strength $\lambda$ (log scale)", ylabel=ylabel)
     ax.legend()
@@ -701,8 +717,8 @@ plt.show()
 
 # %% [markdown]
 # ### Checking the claim: L2 raises validation accuracy and lowers validation loss
-# At the chosen $\lambda$ against $\lambda = 0$, on both seeds: validation accuracy up by at least 8 points and validation loss
-# down by at least 15 %. We also count how many of the training images with a wrong label the network predicts *with* that
+# At the chosen $\lambda$ against $\lambda = 0$, on both seeds, both averaged over the last 5 epochs: validation accuracy up by
+# more than 8 points and validation loss down by more than 10 %. We also count how many of the training images with a wrong label the network predicts *with* that
 # wrong label, i.e. has memorized.
 
 # %% {"tags": ["listing"]}
@@ -718,14 +734,16 @@ def fits_wrong_labels(models, seed):
 h_free = sweep[0.0]
 peak = max(h_free.val_acc)
 print(f"λ = 0, seed 0: validation accuracy peaks at {peak:.3f} (epoch {h_free.epoch[h_free.val_acc.index(peak)]}), "
-      f"ends at {h_free.val_acc[-1]:.3f}")
+      f"ends at {settled(h_free, 'val_acc'):.3f} (mean of the last {LAST} epochs)")
 for seed in SEEDS:
     (m0, h0), (m1, h1) = train_l2(0.0, seed), train_l2(LAM_BEST, seed)
     fitted0, fitted1 = fits_wrong_labels([m0, m1], seed)
-    print(f"seed {seed} (λ = 0 -> {LAM_BEST:g}): val acc {h0.val_acc[-1]:.3f} -> {h1.val_acc[-1]:.3f},  val loss "
-          f"{h0.val_loss[-1]:.3f} -> {h1.val_loss[-1]:.3f},  wrong training labels fitted {fitted0:.0%} -> {fitted1:.0%}")
-    ctx.claim(h1.val_acc[-1] > h0.val_acc[-1] + 0.08, f"seed {seed}: L2 should raise validation accuracy clearly")
-    ctx.claim(h1.val_loss[-1] < 0.85 * h0.val_loss[-1], f"seed {seed}: L2 should lower validation loss clearly")
+    acc0, acc1 = settled(h0, "val_acc"), settled(h1, "val_acc")
+    loss0, loss1 = settled(h0, "val_loss"), settled(h1, "val_loss")
+    print(f"seed {seed} (λ = 0 -> {LAM_BEST:g}): val acc {acc0:.3f} -> {acc1:.3f},  val loss {loss0:.3f} -> {loss1:.3f},  "
+          f"wrong training labels fitted {fitted0:.0%} -> {fitted1:.0%}")
+    ctx.claim(acc1 - acc0, ">", 0.08, f"seed {seed}: L2 should raise validation accuracy clearly ({acc1 - acc0:+.3f})")
+    ctx.claim(loss1 / loss0, "<", 0.9, f"seed {seed}: L2 should lower validation loss clearly (×{loss1 / loss0:.2f})")
 
 # %% [markdown]
 # What the stored run shows: the sweep picks $\lambda = 10^{-2}$ on validation ($10^{-3}$ still memorizes most of the noisy
@@ -847,12 +865,12 @@ free_max = max(n_.max().item() for n_ in row_norms["no constraint"])
 print(f"largest row norm: {free_max:.2f} without the constraint, {worst:.3f} with max-norm c = {C_MAX:g}")
 print(f"seed 0, validation accuracy: {free_history.val_acc[-1]:.3f} without, {maxnorm_history.val_acc[-1]:.3f} with max-norm")
 assert worst <= C_MAX * (1 + 1e-6), "every row must stay within the bound"
-ctx.claim(free_max > 1.2 * C_MAX, "the bound must have been active (the free network's rows grow past it)")
+ctx.claim(free_max / C_MAX, ">", 1.2, f"the bound must have been active (the free network's rows grow to {free_max:.2f})")
 
 # %% [markdown]
-# Every row of the constrained network ends on or inside the ball, while the free network's rows grew well past it. On this
-# one seed the bound also raises validation accuracy (printed above); notebook 05 puts it in the table with the other
-# regularizers. `MaxNorm(c, mode="frobenius")` bounds the whole layer instead, and `MaxNorm([c1, c2, c3])` takes one bound
+# Every row of the constrained network ends on or inside the ball, while the free network's rows grew well past it. What
+# the bound does to validation accuracy is printed above for this one run and is not checked here; notebook 05 puts it in
+# the table with the other regularizers. `MaxNorm(c, mode="frobenius")` bounds the whole layer instead, and `MaxNorm([c1, c2, c3])` takes one bound
 # per layer.
 
 # %% [markdown]

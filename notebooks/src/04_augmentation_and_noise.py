@@ -211,14 +211,18 @@ assert max_diff < 1e-5
 # - the **MLP** 64-256-256-10 of the shared baseline.
 #
 # Adam (learning rate $10^{-2}$), batches of 100 (on the digits the whole training set, so one step per epoch: every
-# epoch the augmented network sees the 100 images in new random poses), 120 epochs (60 on MNIST).
-# Each pair runs on two seeds; the seed picks the 100 images, the initial weights, the batch order and the augmentation.
+# epoch the augmented network sees the 100 images in new random poses), 120 epochs (60 on MNIST). The augmented run
+# is still moving from epoch to epoch, so we report the validation accuracy averaged over the last 10 epochs, for both
+# runs of a pair. Each pair runs on four seeds; the seed picks the 100 images, the initial weights, the batch order and
+# the augmentation. Four, because the gain differs a lot from one set of 100 images to the next.
 
 # %% {"tags": ["listing"]}
 N_IMAGES = ctx.pick(fast=100, full=1000)
 IMAGE_BATCH = 100
 IMAGE_EPOCHS = ctx.epochs(fast=120, full=60)
-SEEDS = (0, 1)
+IMAGE_SEEDS = (0, 1, 2, 3)
+LAST = 10                                            # validation accuracy: the mean over the last 10 epochs
+SEEDS = (0, 1)                                       # the label-smoothing runs of section 5
 
 
 def small_cnn(shape, num_classes, generator):
@@ -239,7 +243,8 @@ show_source(AugmentedLoader)
 
 # %%
 def image_run(seed, kind, augment):
-    """Validation accuracy of a fresh CNN or MLP trained on N_IMAGES clean images, with or without AUGMENT."""
+    """Validation accuracy (mean of the last LAST epochs) of a fresh CNN or MLP trained on N_IMAGES clean images,
+    with or without AUGMENT."""
     data = image_data(seed)
     train = data.train.subset(min(N_IMAGES, len(data.train)), generator=ctx.rng(seed))
     if kind == "CNN":
@@ -249,17 +254,18 @@ def image_run(seed, kind, augment):
     if augment:
         train = AugmentedLoader(train, BatchRandomAffine(**AUGMENT, generator=ctx.rng(seed)), batch_size=IMAGE_BATCH,
                                 generator=ctx.rng(seed))
-    fit(model, train, epochs=IMAGE_EPOCHS, batch_size=IMAGE_BATCH, optimizer=adam(1e-2), seed=seed, device=ctx.device)
-    return evaluate(model, data.val)["acc"]
+    history = fit(model, train, data.val, epochs=IMAGE_EPOCHS, batch_size=IMAGE_BATCH, optimizer=adam(1e-2), seed=seed,
+                  device=ctx.device)
+    return statistics.mean(history.val_acc[-LAST:])
 
 
 image_acc = {(kind, augment, seed): image_run(seed, kind, augment)
-             for kind in ("CNN", "MLP") for augment in (False, True) for seed in SEEDS}
-print("validation accuracy   seed:" + "".join(f"{s:>7d}" for s in SEEDS))
+             for kind in ("CNN", "MLP") for augment in (False, True) for seed in IMAGE_SEEDS}
+print("validation accuracy   seed:" + "".join(f"{s:>7d}" for s in IMAGE_SEEDS))
 for kind in ("CNN", "MLP"):
     for augment in (False, True):
         name = f"{kind}, {'augmented' if augment else 'plain'}"
-        print(f"{name:27s}" + "".join(f"{image_acc[(kind, augment, s)]:7.3f}" for s in SEEDS))
+        print(f"{name:27s}" + "".join(f"{image_acc[(kind, augment, s)]:7.3f}" for s in IMAGE_SEEDS))
 
 # %% [markdown]
 # ### Augmented vs plain training, seed by seed
@@ -267,34 +273,37 @@ for kind in ("CNN", "MLP"):
 # %% {"tags": ["plot"]}
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True, layout="constrained")
 for ax, kind in zip(axes, ("CNN", "MLP")):
-    for seed in SEEDS:
+    for seed in IMAGE_SEEDS:
         pair = [image_acc[(kind, False, seed)], image_acc[(kind, True, seed)]]
         ax.plot([0, 1], pair, color="0.6", lw=1.5, zorder=1)
         ax.scatter([0, 1], pair, c=["C3", "C0"], s=70, zorder=2)
         ax.annotate(f"seed {seed}", (1, pair[1]), xytext=(8, 0), textcoords="offset points", va="center", fontsize=12)
     ax.set(xticks=[0, 1], xticklabels=["plain", "augmented"], xlim=(-0.3, 1.45), title=f"{kind}, {N_IMAGES} training images")
 axes[0].set_ylabel("validation accuracy")
-fig.suptitle("Random affine augmentation: the CNN gains on every seed, the MLP does not")
+fig.suptitle("Random affine augmentation: the CNN gains on average, the MLP does not")
 plt.show()
 
 # %% [markdown]
 # ### Checking the claim: augmentation raises the CNN's validation accuracy
-# On each of the two seeds augmentation must raise the CNN's validation accuracy by more than one point (5 of 500
-# images), and on average by more than 2.5 points. The two runs of a pair start from the same weights and see the
-# batches in the same order, so a transform that did nothing would give a gain of exactly 0.
+# The two runs of a pair start from the same weights and see the batches in the same order, so a transform that did
+# nothing would give a gain of exactly 0. The gain of one pair depends on which 100 images the seed drew: over twenty
+# seeds we saw single gains from 0 to 7 points, 4 points on average, with a spread (standard deviation) of 2 points. So
+# the claim is on the mean over the four seeds, whose spread is about 1 point: it must exceed 1.5 points.
 
 # %%
-gain = {kind: [image_acc[(kind, True, s)] - image_acc[(kind, False, s)] for s in SEEDS] for kind in ("CNN", "MLP")}
-ctx.claim(min(gain["CNN"]) > 0.01 and statistics.mean(gain["CNN"]) > 0.025,
-          f"augmentation should raise the CNN's validation accuracy on every seed, got gains {gain['CNN']}")
+gain = {kind: [image_acc[(kind, True, s)] - image_acc[(kind, False, s)] for s in IMAGE_SEEDS] for kind in ("CNN", "MLP")}
+mean_gain = {kind: statistics.mean(gain[kind]) for kind in gain}
+ctx.claim(mean_gain["CNN"], ">", 0.015, f"augmentation should raise the CNN's validation accuracy, "
+          f"got a mean gain of {mean_gain['CNN']:+.3f} (per seed {[round(g, 3) for g in gain['CNN']]})")
 for kind in ("CNN", "MLP"):
     print(f"{kind}: gain from augmentation per seed {[round(g, 3) for g in gain[kind]]}, "
           f"mean {statistics.mean(gain[kind]):+.3f}")
 
 # %% [markdown]
-# **The MLP gains nothing.** On these clean $8\times 8$ digits the augmented MLP is no better than its plain run on either
-# seed (it ends 3.8 and 0.2 points below); the claim below holds its average gain under one point and at least two points
-# below the CNN's (asserted on the digits, not on MNIST).
+# **The MLP gains nothing on average.** On these clean $8\times 8$ digits the augmented MLP ends sometimes above and
+# sometimes below its plain run (over twenty seeds: from 4 points below to 3 points above, 0 on average, with the same
+# spread of 2 points as the CNN). The claim below holds its mean gain over the four seeds under 3 points, which a
+# CNN-sized gain of 4 points would break (asserted on the digits, not on MNIST).
 # Augmentation is not a free win: its value depends on the model as well as on the data. A plausible reading, not tested
 # here: the CNN applies the same small filters at every position, so a digit moved by a pixel is made of the same features,
 # while the MLP has a separate weight for every pixel. Section 6 shows the other side: when the labels are **noisy**, the
@@ -302,8 +311,8 @@ for kind in ("CNN", "MLP"):
 
 # %%
 if not ctx.full:
-    ctx.claim(statistics.mean(gain["MLP"]) < 0.01 and statistics.mean(gain["CNN"]) > statistics.mean(gain["MLP"]) + 0.02,
-              f"the MLP should gain (almost) nothing from augmentation on the digits, got gains {gain['MLP']}")
+    ctx.claim(mean_gain["MLP"], "<", 0.03, f"the MLP should gain (almost) nothing from augmentation on the digits, "
+              f"got a mean gain of {mean_gain['MLP']:+.3f} (per seed {[round(g, 3) for g in gain['MLP']]})")
 
 # %% [markdown]
 # ## 4. Injecting noise into the inputs
@@ -340,7 +349,7 @@ w_plain = torch.linalg.lstsq(X, y).solution
 rel = ((w_noisy - w_ridge).norm() / w_ridge.norm()).item()
 print(f"|w| least squares {w_plain.norm():.2f}   noisy least squares {w_noisy.norm():.2f}   ridge (λ = σ²) {w_ridge.norm():.2f}")
 print(f"relative distance noisy vs ridge: {rel:.3f}")
-assert rel < 0.05, "least squares on noisy inputs should match ridge regression"
+ctx.claim(rel, "<", 0.05, f"least squares on noisy inputs should match ridge regression, got a distance of {rel:.3f}")
 
 # %% [markdown]
 # The noisy fit shrinks the weights as the penalty does. A deep network is not linear, so for it noise is only L2-*like*;
@@ -457,8 +466,11 @@ oned_runs = {(name, seed): oned_run(seed, loss)
              for name, loss in (("one-hot", None), ("smoothed", LabelSmoothingLoss(LS_EPS))) for seed in SEEDS}
 target_gap = math.log((1 - LS_EPS) * 9 / LS_EPS)
 gaps = {name: logit_gaps(*oned_runs[(name, 0)]).cpu() for name in ("one-hot", "smoothed")}
-ctx.claim(abs(gaps["smoothed"].median().item() - target_gap) < 1.0 < gaps["one-hot"].median().item() - target_gap,
-          "label smoothing should hold the logit gap near log 81, one-hot targets push it far beyond")
+median_gap = {name: gaps[name].median().item() for name in gaps}
+ctx.claim(abs(median_gap["smoothed"] - target_gap), "<", 1.0,
+          f"label smoothing should hold the logit gap near log 81, got a median of {median_gap['smoothed']:.2f}")
+ctx.claim(median_gap["one-hot"] - target_gap, ">", 1.0,
+          f"one-hot targets should push the logit gap far beyond log 81, got a median of {median_gap['one-hot']:.2f}")
 print(f"median logit gap on the training set, seed 0: one-hot {gaps['one-hot'].median():.1f}, "
       f"smoothed {gaps['smoothed'].median():.2f} (optimum log 81 = {target_gap:.2f})")
 
@@ -516,8 +528,8 @@ plt.show()
 # %%
 ece_drop = [cal[("one-hot", s)][3] - cal[("smoothed", s)][3] for s in SEEDS]
 acc_change = statistics.mean(cal[("smoothed", s)][1] - cal[("one-hot", s)][1] for s in SEEDS)
-ctx.claim(min(ece_drop) > 0.15, f"label smoothing should make the network clearly better calibrated, got {ece_drop}")
-ctx.claim(acc_change > -0.03, f"label smoothing should hardly change accuracy, got {acc_change:+.3f}")
+ctx.claim(min(ece_drop), ">", 0.15, f"label smoothing should make the network clearly better calibrated, got {ece_drop}")
+ctx.claim(acc_change, ">", -0.03, f"label smoothing should hardly change accuracy, got {acc_change:+.3f}")
 print("ECE reduction per seed:", [round(v, 3) for v in ece_drop], f"| mean accuracy change {acc_change:+.3f}")
 
 # %% [markdown]
@@ -628,15 +640,19 @@ def delta(arm, metric):
     return [base[(arm, s)][metric] - base[("plain", s)][metric] for s in BASE_SEEDS]
 
 
+def ratio(arm, metric):
+    return [base[(arm, s)][metric] / base[("plain", s)][metric] for s in BASE_SEEDS]
+
+
 noise_arm, ls_arm = list(ARMS)[2], list(ARMS)[3]
-ctx.claim(min(base[("plain", s)]["wrong"] for s in BASE_SEEDS) > 0.5,
+ctx.claim(min(base[("plain", s)]["wrong"] for s in BASE_SEEDS), ">", 0.5,
           "the plain network should have learned most of the wrong labels")
 for arm in ("augmentation", noise_arm):
-    ctx.claim(min(delta(arm, "acc")) > 0.05, f"{arm} should raise validation accuracy on every seed")
-    ctx.claim(all(base[(arm, s)]["wrong"] < base[("plain", s)]["wrong"] / 5 for s in BASE_SEEDS),
+    ctx.claim(min(delta(arm, "acc")), ">", 0.05, f"{arm} should raise validation accuracy, got {delta(arm, 'acc')}")
+    ctx.claim(max(ratio(arm, "wrong")), "<", 0.2,
               f"{arm} should keep the network from learning most of the wrong labels that the plain run learns")
-ctx.claim(min(delta(ls_arm, "wrong")) > -0.1, "label smoothing should not slow the memorisation of the wrong labels")
-ctx.claim(max(delta(noise_arm, "|W1|")) < 0, "input noise should shrink the first layer's weights")
+ctx.claim(min(delta(ls_arm, "wrong")), ">", -0.1, "label smoothing should not slow the memorisation of the wrong labels")
+ctx.claim(max(ratio(noise_arm, "|W1|")), "<", 1.0, "input noise should shrink the first layer's weights")
 for arm in list(ARMS)[1:]:
     print(f"{arm:22s} change in val acc {[round(v, 3) for v in delta(arm, 'acc')]}, "
           f"wrong labels learned {[round(base[(arm, s)]['wrong'], 3) for s in BASE_SEEDS]}")
