@@ -12,7 +12,7 @@
 # time, inverted dropout, where to put it, DropConnect); "Regularization, batchnorm and dropout" (dropout as an ensemble,
 # co-adaptation, sparse representations, longer training, the typical rates); "Regularization" (vanilla vs inverted dropout
 # code); "How to Train ConvNets" and "Regularization and Optimization of DNNs" (the $2^{4096}$ sub-networks, `nn.Dropout`).
-# *Runs in:* about 40 s on one CPU core (fast profile).
+# *Runs in:* about 25 s on one CPU core (fast profile).
 
 # %% {"tags": ["colab"]}
 # Google Colab only (detected, not assumed): install course_lib and the packages Colab lacks,
@@ -117,7 +117,7 @@ plt.show()
 # %%
 # NBVAL_CHECK_OUTPUT
 print(f"mean fraction kept: {masks.mean().item():.3f}  (p_keep = {p_keep})")
-assert abs(masks.mean().item() - p_keep) < 0.005
+ctx.claim(abs(masks.mean().item() - p_keep), "<", 0.005, "the fraction of kept units should be close to p_keep")
 
 # %% [markdown]
 # ## 2. Vanilla vs inverted dropout: where the scaling goes
@@ -143,9 +143,10 @@ show_source(inverted_dropout)
 # %%
 # NBVAL_CHECK_OUTPUT
 x = torch.randn(1000, generator=ctx.rng(5))
-torch.manual_seed(7)                     # F.dropout draws from the global generator ...
+s = int(torch.randint(2**31, (1,), generator=ctx.rng(7)))  # one seed for both sides
+torch.manual_seed(s)                     # F.dropout draws from the global generator ...
 theirs = F.dropout(x, p=0.4, training=True)
-ours = inverted_dropout(x, p=0.4, generator=ctx.rng(7))   # ... ours from a generator with the same seed
+ours = inverted_dropout(x, p=0.4, generator=torch.Generator().manual_seed(s))  # ... ours from one with the same seed
 print("inverted_dropout == F.dropout (same seed):", torch.equal(ours, theirs))
 layer = InvertedDropout(p=0.4)
 print(layer, "| eval mode is the identity:", torch.equal(layer.eval()(x), x))
@@ -184,8 +185,8 @@ se = h * math.sqrt(p / (p_keep * K))
 z_inv = ((inv.mean(0) - h).abs() / se).max().item()
 z_van = ((van.mean(0) - p_keep * h).abs() / (h * math.sqrt(p * p_keep / K))).max().item()
 print(f"inverted: max |mean - h| = {z_inv:.1f} standard errors;  vanilla: max |mean - p_keep h| = {z_van:.1f} standard errors")
-assert z_inv < 5, "inverted dropout should keep the expected output equal to the input"
-assert z_van < 5, "vanilla dropout's expected output should be p_keep times the input"
+ctx.claim(z_inv, "<", 5, "inverted dropout should keep the expected output equal to the input")
+ctx.claim(z_van, "<", 5, "vanilla dropout's expected output should be p_keep times the input")
 
 # %% [markdown]
 # **Backward.** $d = m \odot h / p_{\text{keep}}$ is linear in $h$ for a fixed mask, so
@@ -292,29 +293,32 @@ print(f"training time: {sum(sum(h.seconds) for _, h in runs.values()):.0f} s for
 
 # %% [markdown]
 # ### Checking the claims: dropout narrows the gap, raises validation accuracy, and trains longer
-# On **every** seed: the gap shrinks by more than 0.05, validation accuracy rises by more than 0.03, and dropout needs at
-# least 1.6 times as many epochs to reach 80% training accuracy.
+# On **every** seed: the gap shrinks by more than 0.1 and validation accuracy rises by more than 0.05. Averaged over the
+# seeds, dropout needs more than 1.3 times as many epochs to reach 80% training accuracy (1.6 to 2.0 times in our runs).
 
 # %%
 for seed in SEEDS:
     plain, drop = results[(0.0, seed)], results[(P_HALF, seed)]
-    ctx.claim(drop["gap"] < plain["gap"] - 0.05, f"seed {seed}: dropout should narrow the train/val gap clearly")
-    ctx.claim(drop["val"] > plain["val"] + 0.03, f"seed {seed}: dropout should raise validation accuracy clearly")
-    ctx.claim(math.inf > drop["fit"] >= 1.6 * plain["fit"],
-              f"seed {seed}: dropout should take longer to reach {FIT_LEVEL:.0%} training accuracy")
+    ctx.claim(plain["gap"] - drop["gap"], ">", 0.1, f"seed {seed}: dropout should narrow the train/val gap clearly")
+    ctx.claim(drop["val"] - plain["val"], ">", 0.05, f"seed {seed}: dropout should raise validation accuracy clearly")
+slower = sum(results[(P_HALF, seed)]["fit"] / results[(0.0, seed)]["fit"] for seed in SEEDS) / len(SEEDS)
+print(f"epochs to {FIT_LEVEL:.0%} training accuracy, dropout / no dropout, mean over the seeds: {slower:.2f}")
+ctx.claim(slower, ">", 1.3, f"dropout should take longer to reach {FIT_LEVEL:.0%} training accuracy (mean ratio over the seeds)")
 
 # %% [markdown]
 # What the run shows:
-# - **The gap and validation accuracy.** Without dropout the network ends at 97–99% training accuracy: it has memorized
-#   almost every random label, and validation accuracy sinks from above 0.91 at its best to 0.72 and 0.75. With dropout,
-#   training accuracy still ends above the 73% of right labels (dropout slows memorization, it does not stop it), but the gap
-#   is far smaller (it is even negative: the noisy training labels score below the clean validation ones) and validation
-#   accuracy clearly higher on both seeds.
+# (The ranges below are those we saw on both seeds, across CPU kernel sets and five seed offsets.)
+# - **The gap and validation accuracy.** Without dropout the network ends at 95–99% training accuracy: it has memorized
+#   almost every random label, and validation accuracy sinks from 0.89–0.92 at its best to 0.71–0.79. With dropout,
+#   training accuracy still ends above the 73% of right labels (at 0.80–0.85: dropout slows memorization, it does not stop
+#   it), but the gap is far smaller (between −0.10 and +0.03, usually negative: the noisy training labels score below the
+#   clean validation ones) and validation accuracy higher by 0.09–0.17 on each seed.
 # - **Longer training.** The lecture warns that dropout makes training longer, because every update is computed on a
-#   random, noisier sub-network. Here it takes dropout about twice as many epochs to reach 80% training accuracy (54 on both
-#   seeds, against 30 and 28). On noisy labels that slowness is the point: much of what is slow to fit is the noise.
-# - **Early peaks.** Both validation curves peak within the first few dozen epochs (the "best val" column) and then fall as
-#   the noise is memorized: the case for early stopping, notebook 05.
+#   random, noisier sub-network. Here dropout needs 42–55 epochs to reach 80% training accuracy, against 24–30 without it:
+#   1.6 to 2.0 times as many, averaged over the seeds. On noisy labels that slowness is the point: much of what is slow to
+#   fit is the noise.
+# - **Early peaks.** Both validation curves peak early (the "best val" column: epochs 6–14 without dropout, 15–28 with it)
+#   and then fall as the noise is memorized: the case for early stopping, notebook 05.
 #
 # The drop rate is a hyperparameter (per layer, as "How to Train ConvNets" stresses), tuned on the validation set like any
 # other; notebook 05 compares this run with the other regularizers of the baseline.
@@ -423,9 +427,11 @@ plt.show()
 
 # %% [markdown]
 # ### Checking the claim: weight scaling ≈ the Monte-Carlo average of many masks
-# With `MC_SAMPLES` masks, on both seeds: the two predictions pick the same class on at least 95% of the test inputs and have
-# accuracies within 0.02, while one random sub-network is clearly worse (by more than 0.03). Their probabilities differ by a
-# few hundredths on average, and that difference no longer shrinks between $K \approx 25$ and $K$ = `MC_SAMPLES` = 50.
+# With `MC_SAMPLES` masks, on both seeds: the two predictions pick different classes on fewer than 5% of the test inputs
+# (1–3% in our runs) and have accuracies within 0.02 (at most 0.01 apart), while one random sub-network is clearly worse (by
+# more than 0.03; 0.045–0.09). Their probabilities differ by about 0.017 on average, and that difference shrinks by less
+# than 20% between $K \approx 25$ and $K$ = `MC_SAMPLES` = 50 (by 2–4% in our runs), where Monte-Carlo noise alone would
+# shrink by about 30% ($1 - \sqrt{25/50}$).
 
 # %%
 k_half = ks.index(min(ks, key=lambda v: abs(v - MC_SAMPLES / 2)))
@@ -433,11 +439,13 @@ for seed, c in compare.items():
     print(f"seed {seed}: test accuracy weight scaling {c['ws_acc']:.3f}, MC ({MC_SAMPLES}) {c['mc_acc'][-1]:.3f}, "
           f"one mask {c['mc_acc'][0]:.3f} | same class {c['agree'][-1]:.3f} | "
           f"mean |Δprob| at K = {ks[k_half]}: {c['mad'][k_half]:.3f}, at K = {ks[-1]}: {c['mad'][-1]:.3f}")
-    ctx.claim(c["agree"][-1] >= 0.95, f"seed {seed}: weight scaling should pick the MC average's class")
-    ctx.claim(abs(c["mc_acc"][-1] - c["ws_acc"]) < 0.02, f"seed {seed}: both should be about as accurate")
-    ctx.claim(c["mc_acc"][-1] > c["mc_acc"][0] + 0.03, f"seed {seed}: many sub-networks should beat a single one")
-    ctx.claim(c["mad"][-1] < 0.05 and c["mad"][-1] > 0.8 * c["mad"][k_half],
-              f"seed {seed}: the probability difference should be small and stop shrinking with K")
+    ctx.claim(1 - c["agree"][-1], "<", 0.05, f"seed {seed}: weight scaling should pick the MC average's class "
+              "(they should disagree on fewer than 5% of the test images)")
+    ctx.claim(abs(c["mc_acc"][-1] - c["ws_acc"]), "<", 0.02, f"seed {seed}: both should be about as accurate")
+    ctx.claim(c["mc_acc"][-1] - c["mc_acc"][0], ">", 0.03, f"seed {seed}: many sub-networks should beat a single one")
+    ctx.claim(c["mad"][-1], "<", 0.05, f"seed {seed}: the probability difference should be small")
+    ctx.claim(1 - c["mad"][-1] / c["mad"][k_half], "<", 0.2, f"seed {seed}: the probability difference should stop "
+              f"shrinking with K (by less than 20% from K = {ks[k_half]} to {ks[-1]}; noise alone would shrink by about 30%)")
 
 # %% [markdown]
 # A single random sub-network is clearly worse; the average of a few dozen picks the same class as weight scaling almost
@@ -498,9 +506,13 @@ loss_at_half = {key: accs[0] - accs[half] for key, accs in robust.items()}
 for (p_drop, seed), loss in loss_at_half.items():
     print(f"p = {p_drop}, seed {seed}: accuracy {robust[(p_drop, seed)][0]:.3f} -> {robust[(p_drop, seed)][half]:.3f} "
           f"with half the hidden units removed (loss {loss:.3f})")
-for seed in SEEDS:
-    ctx.claim(loss_at_half[(P_HALF, seed)] < loss_at_half[(0.0, seed)] - 0.1,
-              f"seed {seed}: dropout-trained units should depend far less on each other")
+saved = sum(loss_at_half[(0.0, seed)] - loss_at_half[(P_HALF, seed)] for seed in SEEDS) / len(SEEDS)
+print(f"mean over the seeds: dropout loses {saved:.3f} less accuracy with half the units removed")
+ctx.claim(saved, ">", 0.08, "dropout-trained units should depend far less on each other (mean over the seeds)")
+
+# %% [markdown]
+# With half the hidden units removed, the plain networks lost 0.19–0.27 of their test accuracy and the dropout networks
+# 0.06–0.09, on both seeds, every kernel set and seed offset we ran: the claim asks for a difference above 0.08 on average.
 
 # %% [markdown]
 # ### Sparse activations
@@ -524,10 +536,11 @@ zero_frac = {key: [(a == 0).float().mean().item() for a in outs] for key, outs i
 for (p_drop, seed), fracs in zero_frac.items():
     print(f"p = {p_drop}, seed {seed}: fraction of zero activations in hidden layers 1, 2:", [round(v, 3) for v in fracs])
 for seed in SEEDS:
-    ctx.claim(zero_frac[(P_HALF, seed)][0] > zero_frac[(0.0, seed)][0] + 0.2,
+    ctx.claim(zero_frac[(P_HALF, seed)][0] - zero_frac[(0.0, seed)][0], ">", 0.2,
               f"seed {seed}: dropout should make the first hidden layer much sparser")
-    ctx.claim(zero_frac[(P_HALF, seed)][1] < zero_frac[(0.0, seed)][1] + 0.02,
-              f"seed {seed}: the second hidden layer should not become sparser")
+second = sum(zero_frac[(P_HALF, seed)][1] - zero_frac[(0.0, seed)][1] for seed in SEEDS) / len(SEEDS)
+print(f"layer 2, change in the fraction of zeros with dropout, mean over the seeds: {second:+.3f}")
+ctx.claim(second, "<", 0.03, "the second hidden layer should not become clearly sparser (mean over the seeds)")
 
 # %% [markdown]
 # ### The first hidden layer's activations, seed 0
@@ -545,9 +558,10 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# With dropout the first hidden layer's units are zero far more often (see the printed fractions): a sparser code, as the
-# lecture says. The second hidden layer did not become sparser on either seed (its fraction of zeros went from 0.46 to 0.41
-# on seed 0 and stayed at 0.43 on seed 1), so "sparser" held here for one of the two layers, not for every layer.
+# With dropout the first hidden layer's units are zero far more often (0.64–0.69 of its outputs, against 0.34–0.40 without,
+# across seeds, kernel sets and seed offsets): a sparser code, as the lecture says. The second hidden layer did not become
+# sparser: its fraction of zeros (0.39–0.50 either way) changed by −0.05 to +0.01 averaged over the two seeds, by −0.07 to
+# +0.03 on a single seed. So "sparser" held here for one of the two layers, not for every layer.
 
 # %% [markdown]
 # ## 6. Where to put dropout
@@ -584,8 +598,10 @@ show_source(InvertedDropout2d.forward)
 
 # %%
 fmap = torch.rand(2, 4, 8, 8, generator=ctx.rng(8)) + 0.5                       # 2 examples, 4 channels of 8x8
-torch.manual_seed(9)
-assert torch.equal(InvertedDropout2d(0.5, generator=ctx.rng(9))(fmap), F.dropout2d(fmap, 0.5, training=True))
+s = int(torch.randint(2**31, (1,), generator=ctx.rng(9)))  # one seed for both sides
+ours = InvertedDropout2d(0.5, generator=torch.Generator().manual_seed(s))(fmap)
+torch.manual_seed(s)
+assert torch.equal(ours, F.dropout2d(fmap, 0.5, training=True))
 print("InvertedDropout2d == F.dropout2d (same seed): True")
 
 # %% [markdown]
@@ -615,7 +631,8 @@ plt.show()
 # same seeds: no dropout, `nn.Dropout(0.3)` and `nn.Dropout2d(0.3)` at both places. To keep the runs short, the CNN trains
 # with a larger learning rate and batch than the baseline (Adam, $2\cdot10^{-2}$, batch 100): the plain CNN then starts to
 # memorize the noisy labels within 35 epochs. Validation accuracy wobbles from epoch to epoch, so we compare its mean over
-# the last 5 epochs.
+# the last 5 epochs; and the difference between the two kinds of dropout is of the size of the seed-to-seed spread, so we
+# train each variant on four seeds (`CNN_SEEDS`: the two of section 3 and two more) and compare the means.
 
 # %% {"tags": ["listing"]}
 def small_cnn(data, drop, generator):
@@ -644,32 +661,39 @@ def train_cnn(model, data, seed):
 P_CONV, LAST = 0.3, 5
 CNN_LR, CNN_BATCH = ctx.pick(fast=2e-2, full=RECIPE["lr"]), ctx.pick(fast=100, full=RECIPE["batch_size"])
 cnn_names = {"plain": "no dropout", "dropout": f"nn.Dropout({P_CONV})", "channel": f"nn.Dropout2d({P_CONV})"}
+CNN_SEEDS = ctx.pick(fast=[0, 1, 2, 3], full=SEEDS)  # the CNNs are cheap: more seeds for a steadier comparison
+cnn_data = {seed: datasets[seed] if seed in datasets else load_baseline(ctx.profile, seed=seed, device=ctx.device)
+            for seed in CNN_SEEDS}
 cnn_results = {}
-for seed in SEEDS:
+for seed in CNN_SEEDS:
     masks_from = ctx.rng(400 + seed, device=ctx.device)
     variants = {"plain": None, "dropout": lambda: InvertedDropout(P_CONV, generator=masks_from),
                 "channel": lambda: InvertedDropout2d(P_CONV, generator=masks_from)}
     for name, drop in variants.items():
-        cnn_results[(name, seed)] = train_cnn(small_cnn(datasets[seed], drop, ctx.rng(seed)), datasets[seed], seed)
-print(f"{'model':>17s} seed  train (noisy labels)  val (mean of last {LAST})  val (last)   test")
-for (name, seed), r in cnn_results.items():
-    print(f"{cnn_names[name]:>17s} {seed:4d}  {r['train']:20.3f}  {r['val']:19.3f}  {r['last_val']:10.3f}  {r['test']:.3f}")
+        cnn_results[(name, seed)] = train_cnn(small_cnn(cnn_data[seed], drop, ctx.rng(seed)), cnn_data[seed], seed)
+mean = {(name, key): sum(cnn_results[(name, s)][key] for s in CNN_SEEDS) / len(CNN_SEEDS)
+        for name in cnn_names for key in ("train", "val", "test")}
+print(f"{'model':>17s}  val (mean of last {LAST}) on seeds {CNN_SEEDS} | mean: val  train (noisy)  test")
+for name in cnn_names:
+    per_seed = " ".join(f"{cnn_results[(name, s)]['val']:.3f}" for s in CNN_SEEDS)
+    print(f"{cnn_names[name]:>17s}  {per_seed:>37s} |     {mean[(name, 'val')]:.3f}  "
+          f"{mean[(name, 'train')]:.3f}          {mean[(name, 'test')]:.3f}")
 
 # %% [markdown]
-# ### The three CNNs on both seeds: validation and training accuracy
+# ### The three CNNs on each seed: validation and training accuracy
 
 # %% {"tags": ["plot"]}
 fig, axes = plt.subplots(1, 2, figsize=(12, 5), layout="constrained")
 width = 0.27
 for i, name in enumerate(cnn_names):
     for ax, key in zip(axes, ("val", "train")):
-        ax.bar([seed + (i - 1) * width for seed in SEEDS], [cnn_results[(name, seed)][key] for seed in SEEDS], width,
+        ax.bar([seed + (i - 1) * width for seed in CNN_SEEDS], [cnn_results[(name, seed)][key] for seed in CNN_SEEDS], width,
                color=COLORS[name], label=cnn_names[name])
 axes[1].axhline(0.73, color="grey", ls=":", label="73%: right training labels")
 axes[0].set(ylabel="validation accuracy (clean labels)", title=f"Validation: mean of the last {LAST} epochs")
 axes[1].set(ylabel="training accuracy (noisy labels)", title=f"Training, after {CNN_EPOCHS} epochs (eval mode)")
 for ax in axes:
-    ax.set(xticks=SEEDS, xticklabels=[f"seed {seed}" for seed in SEEDS], ylim=(0.6, 1.0))
+    ax.set(xticks=CNN_SEEDS, xticklabels=[f"seed {seed}" for seed in CNN_SEEDS], ylim=(0.6, 1.0))
 fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=12)
 plt.show()
 
@@ -678,18 +702,22 @@ plt.show()
 # scores only about 73% on the former, so a training accuracy below the validation accuracy is no bug.
 #
 # ### Checking the claims: both help, element-wise dropout more
-# On every seed, averaged over the last `LAST` epochs: channel dropout beats no dropout on validation accuracy by more than
-# 0.04, and element-wise dropout beats channel dropout by more than 0.02.
+# Validation accuracy averaged over the last `LAST` epochs and over the `CNN_SEEDS`: both kinds of dropout beat no dropout
+# by more than 0.05, and element-wise dropout beats channel dropout by more than 0.02.
 
 # %%
-for seed in SEEDS:
-    val = {name: cnn_results[(name, seed)]["val"] for name in cnn_names}
-    ctx.claim(val["channel"] > val["plain"] + 0.04, f"seed {seed}: channel dropout should beat no dropout")
-    ctx.claim(val["dropout"] > val["channel"] + 0.02, f"seed {seed}: element-wise dropout should beat channel dropout")
+val = {name: mean[(name, "val")] for name in cnn_names}
+ctx.claim(val["channel"] - val["plain"], ">", 0.05, "channel dropout should beat no dropout (mean over the seeds)")
+ctx.claim(val["dropout"] - val["plain"], ">", 0.05, "element-wise dropout should beat no dropout (mean over the seeds)")
+ctx.claim(val["dropout"] - val["channel"], ">", 0.02, "element-wise dropout should beat channel dropout (mean over the seeds)")
 
 # %% [markdown]
-# On these images, at the same rate, **element-wise dropout regularized more strongly than channel dropout**: its training
-# accuracy on the noisy labels stays lower and its validation accuracy higher, on both seeds; both beat no dropout. That does not
+# On these images, at the same rate, **element-wise dropout regularized more strongly than channel dropout**: its mean
+# training accuracy on the noisy labels is lower and its mean validation accuracy higher, by 0.03–0.05 averaged over the
+# four seeds, on every kernel set and seed offset we ran. On a single seed the difference varies more (0.03–0.07 on seeds 0
+# and 1 across kernel sets and offsets 1–5, close to 0.02 averaged over those two seeds on one offset we checked), which
+# is why the claim is on the mean. Both beat no dropout by far more: 0.12–0.15 (channel) and 0.17–0.19 (element-wise) on
+# the mean. That does not
 # contradict the argument for spatial dropout, which is about large, smooth feature maps: ours are 8×8 and 4×4, where a
 # dropped activation has few neighbours to stand in for it. We measured one rate and one small CNN; on large images the
 # ranking can differ, which is why `nn.Dropout2d` exists. The lecture's default stands: dropout on the big FC layers
@@ -743,7 +771,8 @@ with torch.no_grad():
     se = torch.sqrt((x_in.square() @ plain_layer.weight.square().T) * (0.5 / 0.5) / 4000)
     z = ((avg - plain_layer(x_in)).abs() / se).max().item()
 print("eval mode equals nn.Linear:", eval_equal, f"| training-mode mean over 4000 masks: max deviation {z:.1f} standard errors")
-assert eval_equal and z < 5
+assert eval_equal
+ctx.claim(z, "<", 5, "the training-mode mean of DropConnect should converge to the plain layer")
 
 # %% [markdown]
 # ### DropConnect in the baseline network
@@ -773,17 +802,18 @@ print_table(results, {0.0: "no dropout", P_HALF: f"dropout {P_HALF}", "dropconne
 
 # %% [markdown]
 # ### Checking the claim: at the same rate, DropConnect regularizes more weakly than dropout here
-# On every seed the gap with DropConnect is larger than with dropout by more than 0.02.
+# On every seed the gap with DropConnect is larger than with dropout by more than 0.03.
 
 # %%
 for seed in SEEDS:
-    ctx.claim(results[("dropconnect", seed)]["gap"] > results[(P_HALF, seed)]["gap"] + 0.02,
+    ctx.claim(results[("dropconnect", seed)]["gap"] - results[(P_HALF, seed)]["gap"], ">", 0.03,
               f"seed {seed}: DropConnect (p = 0.5, one mask per mini-batch) should leave a larger gap than dropout")
 
 # %% [markdown]
-# At the same rate, DropConnect with one mask per mini-batch narrowed the gap too (to 0.05 and 0.01, from 0.26 and 0.22
-# without dropout), but less than dropout did (to −0.03 and −0.09); its validation accuracy stayed below dropout's, and it
-# fitted the noisy labels sooner (the last column), on both seeds. Two differences can explain it, and this run does not
+# At the same rate, DropConnect with one mask per mini-batch narrowed the gap too (to between −0.01 and +0.11, from
+# 0.16–0.28 without dropout), but less than dropout did (−0.10 to +0.03): its gap was 0.06–0.13 larger than dropout's, its
+# validation accuracy 0.02–0.09 lower, and it fitted the noisy labels 3–9 epochs sooner (the last column), on both seeds,
+# every kernel set and seed offset we ran. Two differences can explain it, and this run does not
 # separate them: dropout removes a unit from **every** unit of the next layer at once, while DropConnect removes single
 # connections, so each feature still reaches most of the next layer; and our DropConnect shares one mask across the 50
 # examples of a mini-batch, while dropout draws a fresh one per example. Wan et al. draw a mask per example and use a
@@ -798,12 +828,12 @@ for seed in SEEDS:
 #   in training, so that $\mathbb{E}[\text{output}] = \text{input}$ and test time is the identity. The backward pass reuses the
 #   mask: $\partial L/\partial h = m \odot \partial L/\partial d \,/\, p_{\text{keep}}$.
 # - On the noisy-label baseline, dropout $p = 0.5$ narrowed the train/validation gap and raised validation accuracy on both
-#   seeds, and took about twice as many epochs to reach 80% training accuracy (the lecture's "longer training").
+#   seeds, and took 1.6 to 2 times as many epochs to reach 80% training accuracy (the lecture's "longer training").
 # - Dropout trains $2^n$ weight-sharing sub-networks; weight scaling (one pass) picked the same class as a 50-mask
-#   Monte-Carlo average on at least 95% of the test images, and is exact for a linear layer. Dropout-trained units depended far
+#   Monte-Carlo average on 97–99% of the test images, and is exact for a linear layer. Dropout-trained units depended far
 #   less on each other, and the first hidden layer became much sparser.
 # - Put dropout on the large fully connected layers. In our small CNN, element-wise dropout beat channel dropout
-#   (`nn.Dropout2d`) at the same rate; DropConnect (one mask per mini-batch) regularized more weakly than dropout at the same rate.
+#   (`nn.Dropout2d`) at the same rate, by a few points averaged over the seeds; DropConnect (one mask per mini-batch) regularized more weakly than dropout at the same rate.
 
 # %% [markdown]
 # ## Exercises
