@@ -5,7 +5,7 @@
 # 1. **apply** the lecture's transforms (mirror, crop, rotation, shear, zoom, blur, brightness, saturation and hue jitter)
 #    with `torchvision.transforms.v2` to image tensors, on any device, and **decide** which of them keep the label;
 # 2. **write** a per-image random augmentation of a batch and **explain** why a v2 transform called on a batch is not one;
-# 3. **measure** augmentation as a regularizer: a small CNN trained on 100 images, with and without random affine
+# 3. **measure** augmentation as a regularizer: a small CNN trained on 50 images, with and without random affine
 #    transforms, and the shared noisy-label baseline;
 # 4. **inject** Gaussian noise into the inputs and **relate** it to L2 regularization;
 # 5. **implement** label smoothing (targets $\varepsilon/(k-1)$ and $1-\varepsilon$), **translate** it to PyTorch's
@@ -201,8 +201,8 @@ print(f"max |batch_affine - v2.functional.affine| over 16 images: {'< 1e-5' if m
 assert max_diff < 1e-5
 
 # %% [markdown]
-# ## 3. Augmentation as regularization: 100 training images
-# **The experiment.** 100 training images drawn at random from the digits above (1000 MNIST images in the full profile),
+# ## 3. Augmentation as regularization: 50 training images
+# **The experiment.** 50 training images drawn at random from the digits above (1000 MNIST images in the full profile),
 # validation accuracy measured on the 500 untouched validation images. Two networks, each trained twice, once on the plain
 # images and once on `AUGMENT`ed ones, with the same initial weights:
 #
@@ -211,13 +211,13 @@ assert max_diff < 1e-5
 # - the **MLP** 64-256-256-10 of the shared baseline.
 #
 # Adam (learning rate $10^{-2}$), batches of 100 (on the digits the whole training set, so one step per epoch: every
-# epoch the augmented network sees the 100 images in new random poses), 120 epochs (60 on MNIST). The augmented run
+# epoch the augmented network sees the 50 images in new random poses), 120 epochs (60 on MNIST). The augmented run
 # is still moving from epoch to epoch, so we report the validation accuracy averaged over the last 10 epochs, for both
-# runs of a pair. Each pair runs on six seeds; the seed picks the 100 images, the initial weights, the batch order and
-# the augmentation. Six, because the gain differs a lot from one set of 100 images to the next.
+# runs of a pair. Each pair runs on six seeds; the seed picks the 50 images, the initial weights, the batch order and
+# the augmentation. Six, because the gain differs a lot from one set of 50 images to the next.
 
 # %% {"tags": ["listing"]}
-N_IMAGES = ctx.pick(fast=100, full=1000)
+N_IMAGES = ctx.pick(fast=50, full=1000)
 IMAGE_BATCH = 100
 IMAGE_EPOCHS = ctx.epochs(fast=120, full=60)
 IMAGE_SEEDS = (0, 1, 2, 3, 4, 5)
@@ -280,30 +280,32 @@ for ax, kind in zip(axes, ("CNN", "MLP")):
         ax.annotate(f"seed {seed}", (1, pair[1]), xytext=(8, 0), textcoords="offset points", va="center", fontsize=12)
     ax.set(xticks=[0, 1], xticklabels=["plain", "augmented"], xlim=(-0.3, 1.45), title=f"{kind}, {N_IMAGES} training images")
 axes[0].set_ylabel("validation accuracy")
-fig.suptitle("Random affine augmentation: the CNN gains on average, the MLP does not")
+fig.suptitle("Random affine augmentation: the CNN gains on average, the MLP far less")
 plt.show()
 
 # %% [markdown]
 # ### Checking the claim: augmentation raises the CNN's validation accuracy
 # The two runs of a pair start from the same weights and see the batches in the same order, so a transform that did
-# nothing would give a gain of exactly 0. The gain of one pair depends on which 100 images the seed drew: over twenty
-# seeds we saw single gains from −2 to +8 points, 4 points on average, with a spread (standard deviation) of 2 to 3
-# points. So the claim is on the mean over the six seeds, whose spread is about 1 point: it must exceed 1.5 points.
+# nothing would give a gain of exactly 0. The gain of one pair depends on which 50 images the seed drew: over 48 pairs
+# (the six seeds under eight seed offsets) we saw single gains from −6 to +11 points, 4.6 points on average. So the claim
+# is on the mean over the six seeds, which ranged from 3.5 to 5.4 points across the seed offsets and kernel sets we tried:
+# it must exceed 2 points.
 
 # %%
 gain = {kind: [image_acc[(kind, True, s)] - image_acc[(kind, False, s)] for s in IMAGE_SEEDS] for kind in ("CNN", "MLP")}
 mean_gain = {kind: statistics.mean(gain[kind]) for kind in gain}
-ctx.claim(mean_gain["CNN"], ">", 0.015, f"augmentation should raise the CNN's validation accuracy, "
+ctx.claim(mean_gain["CNN"], ">", 0.02, f"augmentation should raise the CNN's validation accuracy, "
           f"got a mean gain of {mean_gain['CNN']:+.3f} (per seed {[round(g, 3) for g in gain['CNN']]})")
 for kind in ("CNN", "MLP"):
     print(f"{kind}: gain from augmentation per seed {[round(g, 3) for g in gain[kind]]}, "
           f"mean {statistics.mean(gain[kind]):+.3f}")
 
 # %% [markdown]
-# **The MLP gains nothing on average.** On these clean $8\times 8$ digits the augmented MLP ends sometimes above and
-# sometimes below its plain run (over twenty seeds: from 4 points below to 3 points above, 0 on average, with the same
-# spread of 2 points as the CNN). The claim below holds its mean gain over the six seeds under 3 points, which a
-# CNN-sized gain of 4 points would break (asserted on the digits, not on MNIST).
+# **The MLP gains far less.** On these clean $8\times 8$ digits the augmented MLP ends sometimes above and sometimes
+# below its plain run (over the same 48 pairs: from 6 points below to 9 points above, about 1 point on average; the mean
+# over the six seeds ranged from −0.5 to +3 points). The claim below is on what the experiment is about, the difference
+# between the two networks: the CNN's mean gain must exceed the MLP's by more than 1 point (we saw 1.8 to 5.5 points;
+# asserted on the digits, not on MNIST).
 # Augmentation is not a free win: its value depends on the model as well as on the data. A plausible reading, not tested
 # here: the CNN applies the same small filters at every position, so a digit moved by a pixel is made of the same features,
 # while the MLP has a separate weight for every pixel. Section 6 shows the other side: when the labels are **noisy**, the
@@ -311,8 +313,8 @@ for kind in ("CNN", "MLP"):
 
 # %%
 if not ctx.full:
-    ctx.claim(mean_gain["MLP"], "<", 0.03, f"the MLP should gain (almost) nothing from augmentation on the digits, "
-              f"got a mean gain of {mean_gain['MLP']:+.3f} (per seed {[round(g, 3) for g in gain['MLP']]})")
+    ctx.claim(mean_gain["CNN"] - mean_gain["MLP"], ">", 0.01, f"the CNN should gain more from augmentation than the MLP "
+              f"on the digits, got mean gains of {mean_gain['CNN']:+.3f} (CNN) and {mean_gain['MLP']:+.3f} (MLP)")
 
 # %% [markdown]
 # ## 4. Injecting noise into the inputs
@@ -663,7 +665,7 @@ for arm in list(ARMS)[1:]:
 # sets we tried), and the smoothed one about as many. Augmentation and noise make each training image look different in
 # every epoch, which makes the arbitrary label attached to it much harder to memorise: they reproduce a small fraction
 # of what the plain run learns (2 % to 16 % of it), while the true labels are still learned (column `clean`), and
-# validation accuracy is 8 to 18 points higher. That is why the same augmentation that did nothing for the MLP on 100
+# validation accuracy is 8 to 18 points higher. That is why the same augmentation that did little for the MLP on 50
 # clean images helps it here. At this point of training the plain network is not yet over-confident (compare its
 # columns `conf` and `acc`); smoothing lowers the mean confidence below the accuracy, so the ECE does not fall and may
 # *rise*: the under-confidence that section 5 warned of. (Augmentation and noise leave the network under-confident too.)
@@ -677,8 +679,9 @@ for arm in list(ARMS)[1:]:
 #   tensors on any device. Which transforms keep the label is a property of the data (mirror a cat, never a "3").
 # - A v2 transform on a batch draws **one** set of parameters; `BatchRandomAffine` / `BatchRandomFlip` draw one per image,
 #   from a `generator`, and `AugmentedLoader` feeds them to the ordinary `fit`.
-# - With 100 clean training digits, random rotations (±10°) and shifts (±1 pixel) raised a small CNN's validation accuracy
-#   by about 4 points on average (a single seed: anything from −2 to +8); the MLP gained nothing from them on average. On
+# - With 50 clean training digits, random rotations (±10°) and shifts (±1 pixel) raised a small CNN's validation accuracy
+#   by 3.5 to 5.5 points on average over six seeds (a single seed: anything from −6 to +11); the MLP gained far less
+#   (−0.5 to +3 points on average). On
 #   the noisy-label baseline they raised the MLP's accuracy by 8 to 18 points and kept it from memorising the wrong labels
 #   (a few percent learned after 40 epochs, against 60–75 % without).
 # - **Input noise** $x + \sigma\epsilon$ is L2 in disguise: for a linear model least squares on noisy copies equals ridge
