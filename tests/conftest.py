@@ -1,11 +1,6 @@
-"""Shared fixtures: every device present, and a quiet, deterministic environment."""
+"""Shared fixtures: every device present, and a deterministic environment (quiet: ../conftest.py)."""
 
 from __future__ import annotations
-
-import os
-
-os.environ.setdefault("COURSE_PROGRESS", "0")  # no progress bars in tests or in nbval's kernels
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 import pytest
 import torch
