@@ -152,7 +152,8 @@ for step in range(10):
     opt.step()
 print(f"learned slope after 10 steps: {ours.weight.item():.3f}")
 theirs.load_state_dict(ours.state_dict())
-assert torch.equal(theirs(z_neg), ours(z_neg)) and abs(ours.weight.item() - 0.6) < 0.05
+assert torch.equal(theirs(z_neg), ours(z_neg))                 # exact: the same function and parameter
+ctx.claim(abs(ours.weight.item() - 0.6), "<", 0.05, "ten SGD steps should bring the slope within 0.05 of 0.6")
 
 # %% [markdown]
 # He et al. (2015) learn one slope per channel (`num_parameters=C`) and do not put weight decay on it: decay would pull
@@ -284,9 +285,9 @@ for seed in SEEDS:
     ratio = {name: layer_grads[(name, seed)][0] / layer_grads[(name, seed)][-1] for name in ("sigmoid", "tanh", "relu")}
     print(f"seed {seed}: first layer / output layer gradient norm: " +
           ",  ".join(f"{LABELS[n]} {r:.1e}" for n, r in ratio.items()))
-    ctx.claim(ratio["sigmoid"] < 1e-2, f"seed {seed}: the sigmoid net's first layer should get < 1% of the output "
-                                       f"layer's gradient")
-    ctx.claim(all(1 / 3 < ratio[n] < 3 for n in ("tanh", "relu")),
+    ctx.claim(ratio["sigmoid"], "<", 1e-2, f"seed {seed}: the sigmoid net's first layer should get < 1% of the "
+                                           f"output layer's gradient")
+    ctx.claim(max(max(ratio[n], 1 / ratio[n]) for n in ("tanh", "relu")), "<", 3,
               f"seed {seed}: tanh and ReLU should keep the gradient within a factor 3 across the layers")
 
 # %% [markdown]
@@ -387,13 +388,15 @@ for (centred, seed), path in toy.items():
           f"{same_sign_fraction(path):.0%};  path length {length:.2f} (straight line: {W_STAR.norm().item():.2f})")
 for seed in SEEDS:
     assert same_sign_fraction(toy[(False, seed)]) == 1.0                  # exact: x > 0 forces the same sign
-    assert same_sign_fraction(toy[(True, seed)]) < 0.7
+    ctx.claim(same_sign_fraction(toy[(True, seed)]), "<", 0.75,
+              f"seed {seed}: with centred inputs the two weights should often move in opposite directions")
     lengths = {c: toy[(c, seed)].diff(dim=0).norm(dim=1).sum().item() for c in (False, True)}
-    assert lengths[False] > 1.4 * lengths[True], "the zig-zag path is much longer"
+    ctx.claim(lengths[False] / lengths[True], ">", 1.3, f"seed {seed}: the zig-zag path should be much longer")
 
 # %% [markdown]
 # With positive inputs 100% of the updates move both weights the same way, an exact consequence of the chain rule above; with
-# centred inputs about half do. The zig-zag path is 1.7 to 2.3 times as long as the centred one here.
+# centred inputs about half do (45% to 57% across seeds and seed offsets). The zig-zag path is 1.7 to 3 times as long as
+# the centred one.
 
 # %% [markdown]
 # ### Does it cost steps? The best learning rate for each
@@ -420,11 +423,11 @@ for centred in (False, True):
     print(f"{'zero-centred' if centred else 'positive    '}  {row}")
 best = {c: min(mean_steps[(c, lr)] for lr in LRS) for c in (False, True)}
 print(f"best: positive {best[False]:.1f} steps, zero-centred {best[True]:.1f} steps")
-assert best[True] < 0.7 * best[False]
+ctx.claim(best[True] / best[False], "<", 0.7, "at its best learning rate the centred unit should need far fewer steps")
 
 # %% [markdown]
 # (`inf`: at least one seed diverged.) With positive inputs some seeds diverge from learning rate 3 on; at its best
-# learning rate the centred unit needed about half as many steps. This is why "How to Train ConvNets" asks for zero-centred
+# learning rate the centred unit needed a quarter to a half as many steps (across the seed offsets we tried). This is why "How to Train ConvNets" asks for zero-centred
 # data (notebook 07), why tanh (zero-centred) is preferred to the sigmoid, and part of why ELU's outputs, closer to zero mean,
 # help. ReLU's outputs are not zero-centred either; the remedy inside a network is normalization (notebook 09).
 
@@ -473,15 +476,15 @@ plt.show()
 # %%
 for seed in SEEDS:
     print(f"seed {seed}: " + "  ".join(f"b={s:g}: {dead_by_shift[(seed, s)]:.0%}" for s in SHIFTS))
-    ctx.claim(dead_by_shift[(seed, 0.0)] <= 0.05, f"seed {seed}: with zero biases almost no unit should be dead")
-    ctx.claim(dead_by_shift[(seed, 2.0)] >= 0.8, f"seed {seed}: a bias of -2 should kill most units of layer 1")
+    ctx.claim(dead_by_shift[(seed, 0.0)], "<=", 0.1, f"seed {seed}: with zero biases almost no unit should be dead")
+    ctx.claim(dead_by_shift[(seed, 2.0)], ">=", 0.7, f"seed {seed}: a bias of -2 should kill most units of layer 1")
 
 # %% [markdown]
 # With zero biases at most a few percent of the first layer's units are dead on the training set; a bias of $-2$ kills
-# 97% and 91% of them (seeds 0 and 1), and $-4$ all of them (the pixels are in $[0, 1]$, so $w^\top x$ is rarely larger than that).
+# 90% to 97% of them (across the seeds, seed offsets and kernel sets we tried), and $-4$ all of them (the pixels are in $[0, 1]$, so $w^\top x$ is rarely larger than that).
 #
 # ### Dead units stay dead
-# Train the network with the bias shift $b = 1$ (about 40% of the first layer dead) for a few epochs. A dead unit of the first
+# Train the network with the bias shift $b = 1$ (40% to 55% of the first layer dead) for a few epochs. A dead unit of the first
 # layer gets exactly zero gradient, so its weights and bias do not move at all, and it is still dead at the end, while the
 # rest of the network learns:
 
@@ -501,7 +504,7 @@ print(f"dead before: {int(dead_before.sum())} of {len(dead_before)} units; after
 assert unchanged[dead_before].all() and dead_after[dead_before].all()
 
 # %% [markdown]
-# The units that were dead at the start kept their weights to the bit and are all still dead (one more died during
+# The units that were dead at the start kept their weights to the bit and are all still dead (sometimes one more dies during
 # training); the network learned with the units it had left, and had to do without the dead ones for good.
 
 # %% [markdown]
@@ -527,18 +530,24 @@ for seed in SEEDS:
               f"  | all layers {dead_by_lr[(seed, lr)][1]:.0%} | val acc {hist.val_acc[-1] if hist.val_acc else 0:.2f}")
 
 # %%
-for seed in SEEDS:
-    (first_small, all_small, _), (first_large, all_large, hist_large) = (
-        (d["2"], a, h) for d, a, h in (dead_by_lr[(seed, lr)] for lr in LR_DEAD))
-    ctx.claim(not hist_large.diverged, f"seed {seed}: the large learning rate should not diverge (dead, not NaN)")
-    ctx.claim(first_small <= 0.05 and first_large >= 0.3,
-              f"seed {seed}: lr 0.5 should kill far more first-layer units than lr 0.05")
-    ctx.claim(all_large >= 2 * all_small, f"seed {seed}: lr 0.5 should leave at least twice as many dead units")
+best_acc_large = sum(max(dead_by_lr[(seed, 0.5)][2].val_acc, default=0.0) for seed in SEEDS) / len(SEEDS)
+ctx.claim(best_acc_large, ">", 0.25, "lr 0.5 should not diverge: dead units, not NaN, the net still learns "
+                                     "(best validation accuracy, mean over the seeds; chance is 0.1)")
+mean_dead = {lr: sum(dead_by_lr[(seed, lr)][0]["2"] for seed in SEEDS) / len(SEEDS) for lr in LR_DEAD}
+mean_all = {lr: sum(dead_by_lr[(seed, lr)][1] for seed in SEEDS) / len(SEEDS) for lr in LR_DEAD}
+print("mean over the seeds, first layer: " + "  ".join(f"lr {lr:g}: {mean_dead[lr]:.0%}" for lr in LR_DEAD) +
+      ";  all layers: " + "  ".join(f"lr {lr:g}: {mean_all[lr]:.0%}" for lr in LR_DEAD))
+ctx.claim(mean_dead[0.05], "<=", 0.1, "lr 0.05 should leave few first-layer units dead (mean over the seeds)")
+ctx.claim(mean_dead[0.5] - mean_dead[0.05], ">", 0.2,
+          "lr 0.5 should kill far more first-layer units than lr 0.05 (mean over the seeds)")
+ctx.claim(mean_all[0.5] - mean_all[0.05], ">", 0.1,
+          "lr 0.5 should leave many more dead units over all layers (mean over the seeds)")
 
 # %% [markdown]
 # At learning rate 0.05 a few percent of the first layer's units died (some more in the deeper layers); at 0.5, without
-# diverging, about 40% of the first layer died on both seeds, and at least three times as many units over all layers, with
-# a lower validation accuracy. Leaky ReLU, PReLU and ELU cannot die this way: their gradient for $z < 0$ is not zero.
+# diverging, 30% to 55% of the first layer died on each seed (35% to 52% on the mean over the two seeds, across the seed
+# offsets and kernel sets we tried), and many more units over all layers, with a lower validation accuracy. How many die
+# at 0.5 changes a lot from one seed to the next, so the claims compare the mean over the seeds. Leaky ReLU, PReLU and ELU cannot die this way: their gradient for $z < 0$ is not zero.
 
 # %% [markdown]
 # ## 5. The comparison on a real network
@@ -586,15 +595,17 @@ for seed in SEEDS:
                                        f"{runs[(n, seed)].val_acc[-1]:.2f}" for n in NAMES))
 for seed in SEEDS:
     loss = {name: late_loss(runs[(name, seed)]) for name in NAMES}
-    ctx.claim(loss["sigmoid"] > 2.0, f"seed {seed}: the 5-layer sigmoid net should still be near chance")
+    ctx.claim(loss["sigmoid"], ">", 1.8, f"seed {seed}: the 5-layer sigmoid net should still be near chance")
     for name in ("relu", "leaky_relu", "elu"):
-        ctx.claim(loss[name] < 0.25 * loss["sigmoid"], f"seed {seed}: {name} should train far faster than sigmoid")
-        ctx.claim(loss[name] < 0.8 * loss["tanh"], f"seed {seed}: {name} should reach a lower training loss than tanh")
+        ctx.claim(loss[name] / loss["sigmoid"], "<", 0.25, f"seed {seed}: {name} should train far faster than sigmoid")
+for name in ("relu", "leaky_relu", "elu"):
+    vs_tanh = sum(late_loss(runs[(name, seed)]) / late_loss(runs[("tanh", seed)]) for seed in SEEDS) / len(SEEDS)
+    ctx.claim(vs_tanh, "<", 0.8, f"{name} should reach a lower training loss than tanh (ratio, mean over the seeds)")
 
 # %% [markdown]
 # On both seeds, after 15 epochs: the sigmoid net has not left chance level (loss ≈ ln 10 = 2.30): with five sigmoid layers
 # the first layers receive about $10^{-3}$ of the gradient (section 2). tanh trains, and the three rectifiers reach a training
-# loss below 0.8 times tanh's, ELU the lowest. On validation accuracy tanh and the rectifiers end close together
+# loss 0.3 to 0.6 times tanh's (the ratio averaged over the two seeds), ELU the lowest. On validation accuracy tanh and the rectifiers end close together
 # (0.94 to 0.97), the sigmoid at chance: the difference here is the speed of training. This is one
 # architecture, one learning rate and a short run; it matches the deck's TL;DR, not a universal ranking:
 # "never" use sigmoid in hidden layers, ReLU is a good starting point, then try Leaky ReLU, PReLU, ELU.
@@ -608,7 +619,7 @@ for seed in SEEDS:
 # - All-positive inputs (sigmoid outputs) make every update of a unit's weights share one sign: the path zig-zags and
 #   tolerates a smaller learning rate. Zero-centred inputs do not have this problem.
 # - A ReLU unit that is never active on the data is dead for good: a bias of $-2$ killed about 90% of a layer, a learning
-#   rate of 0.5 about 40% of the first layer.
+#   rate of 0.5 about 30% to 55% of the first layer.
 # - On digits, a 5-layer MLP trained with SGD: ReLU, Leaky ReLU and ELU trained fastest, tanh next, and sigmoid not at all
 #   in 15 epochs, on both seeds.
 
