@@ -529,6 +529,9 @@ for seed in SEEDS:
         print(f"seed {seed}, lr {lr:g}: dead per layer " + " ".join(f"{v:4.0%}" for v in per_layer.values()) +
               f"  | all layers {dead_by_lr[(seed, lr)][1]:.0%} | val acc {hist.val_acc[-1] if hist.val_acc else 0:.2f}")
 
+# %% [markdown]
+# ### The dead units, on the mean over the seeds
+
 # %%
 best_acc_large = sum(max(dead_by_lr[(seed, 0.5)][2].val_acc, default=0.0) for seed in SEEDS) / len(SEEDS)
 ctx.claim(best_acc_large, ">", 0.25, "lr 0.5 should not diverge: dead units, not NaN, the net still learns "
