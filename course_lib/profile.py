@@ -160,10 +160,10 @@ class Setup:
         implementation equals PyTorch's) are plain ``assert`` statements, not claims.
         """
         if bound is None and message is None and isinstance(op, str) and op not in OPS:
-            # the older form ctx.claim(condition, message): checked and recorded, but with no margin to report
-            c = Claim.of_condition(value, op)
-            message = op
-        elif bound is None or not isinstance(message, str):
+            raise TypeError("ctx.claim(condition, message) records no margin: give the measured value, the "
+                            "comparison and its bound instead, e.g. ctx.claim(acc, '>', 0.9, message) in place of "
+                            f"ctx.claim(acc > 0.9, message); got ctx.claim({value!r}, {op!r})")
+        if bound is None or not isinstance(message, str):
             raise TypeError("ctx.claim(value, op, bound, message): give the measured value, the comparison "
                             "('>', '>=', '<', '<='), its bound and a message, e.g. ctx.claim(gap, '>', 0.25, "
                             f"'the gap should be wide'); got ctx.claim({value!r}, {op!r}, {bound!r}, {message!r})")
@@ -229,17 +229,8 @@ class Claim:
         margin = (v - b) if op in (">", ">=") else (b - v)  # ±inf where the value is infinite, as it should
         return cls(message, v, op, b, s, bool(OPS[op](v, b)), margin, margin / s)
 
-    @classmethod
-    def of_condition(cls, condition: Any, message: str) -> "Claim":
-        """A claim given only as a condition (``ctx.claim(acc > 0.9, "...")``): no value, no margin (NaN).
-        Prefer the four-argument form, whose margin ``tools/numerics_matrix.py`` reports."""
-        holds = bool(condition)
-        return cls(message, math.nan, "holds", math.nan, math.nan, holds, math.nan, math.nan)
-
     def describe(self) -> str:
         """``value 0.9040 > 0.8220: margin +0.0820 (+10.0 % of 0.8220)``."""
-        if self.op == "holds":
-            return "a condition, no margin recorded"
         return (f"value {self.value:.4g} {self.op} {self.bound:.4g}: margin {self.margin:+.4g} "
                 f"({self.relative_margin:+.1%} of {self.scale:.4g})")
 
