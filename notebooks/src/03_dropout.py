@@ -49,6 +49,7 @@ from course_lib.baseline import BASELINE, baseline_model, baseline_optimizer, lo
 from course_lib.dropout import (DropConnectLinear, InvertedDropout, InvertedDropout2d, VanillaDropout, dropout_mask,
                                 enable_dropout, inverted_dropout, mc_predict, use_generator, vanilla_dropout)
 from course_lib.exercises import ex03 as ex
+from course_lib.device import shifted_seed
 from course_lib.models import reset_parameters
 from course_lib.training import LambdaCallback
 
@@ -143,10 +144,9 @@ show_source(inverted_dropout)
 # %%
 # NBVAL_CHECK_OUTPUT
 x = torch.randn(1000, generator=ctx.rng(5))
-s = int(torch.randint(2**31, (1,), generator=ctx.rng(7)))  # one seed for both sides
-torch.manual_seed(s)                     # F.dropout draws from the global generator ...
+torch.manual_seed(shifted_seed(7))       # F.dropout draws from the global generator, seeded as ctx.rng(7) is ...
 theirs = F.dropout(x, p=0.4, training=True)
-ours = inverted_dropout(x, p=0.4, generator=torch.Generator().manual_seed(s))  # ... ours from one with the same seed
+ours = inverted_dropout(x, p=0.4, generator=ctx.rng(7))   # ... ours from a generator with the same seed
 print("inverted_dropout == F.dropout (same seed):", torch.equal(ours, theirs))
 layer = InvertedDropout(p=0.4)
 print(layer, "| eval mode is the identity:", torch.equal(layer.eval()(x), x))
@@ -598,10 +598,8 @@ show_source(InvertedDropout2d.forward)
 
 # %%
 fmap = torch.rand(2, 4, 8, 8, generator=ctx.rng(8)) + 0.5                       # 2 examples, 4 channels of 8x8
-s = int(torch.randint(2**31, (1,), generator=ctx.rng(9)))  # one seed for both sides
-ours = InvertedDropout2d(0.5, generator=torch.Generator().manual_seed(s))(fmap)
-torch.manual_seed(s)
-assert torch.equal(ours, F.dropout2d(fmap, 0.5, training=True))
+torch.manual_seed(shifted_seed(9))                                             # seeded as ctx.rng(9) is
+assert torch.equal(F.dropout2d(fmap, 0.5, training=True), InvertedDropout2d(0.5, generator=ctx.rng(9))(fmap))
 print("InvertedDropout2d == F.dropout2d (same seed): True")
 
 # %% [markdown]
