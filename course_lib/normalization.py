@@ -51,6 +51,7 @@ import warnings
 
 import torch
 from torch import Tensor, nn
+from torch.autograd.function import once_differentiable
 
 from ._checks import describe, flag, integer, real, tensor
 
@@ -148,6 +149,11 @@ class _BatchNormTraining(torch.autograd.Function):
     one by one, builds the same gradient from about twice as many full-size operations; the closed
     form is what keeps the layer within a small factor of PyTorch's fused kernel. Both are tested
     equal to autograd and to ``nn.BatchNorm``.
+
+    First derivatives only: the backward pass uses x̂ and 1/√(σ² + ε) saved without a graph, so a
+    second derivative through it (``create_graph=True``: gradient penalties, Hessian-vector
+    products) would silently miss their dependence on x. ``once_differentiable`` makes that an
+    error instead; use ``torch.nn.BatchNorm1d/2d`` (or eval mode) where second derivatives are needed.
     """
 
     @staticmethod
@@ -166,6 +172,7 @@ class _BatchNormTraining(torch.autograd.Function):
         return out, mean, var
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, dout, _dmean, _dvar):
         # batch_norm_backward's dx with its two sums written through dβ and dγ (Σ dx̂ = γ dβ and
         # Σ dx̂ ⊙ x̂ = γ dγ, per channel):  dx = γ/√(σ² + ε) ⊙ (dout − (dβ + x̂ ⊙ dγ)/m)
@@ -180,6 +187,31 @@ class _BatchNormTraining(torch.autograd.Function):
                 dbeta.view(-1) if ctx.needs_input_grad[2] else None, None, None)
 
 
+def _check_functional_arguments(x, running_mean, running_var, weight, bias, training, momentum, eps) -> None:
+    """batch_norm's arguments, checked as the layers check theirs (the message names the argument)."""
+    tensor(x, "x", floating=True)
+    if x.ndim < 2:
+        raise ValueError(f"x must have shape (N, C) or (N, C, *), got shape {tuple(x.shape)}")
+    flag(training, "training")
+    real(momentum, "momentum", low=0.0, high=1.0)
+    _check_eps(eps)
+    for name, v in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if v is not None:
+            tensor(v, name, floating=True)
+            if v.shape != (x.shape[1],):
+                raise ValueError(f"{name} must have shape ({x.shape[1]},), one entry per channel of x (input "
+                                 f"dimension 1), got shape {tuple(v.shape)}")
+    if not training and (running_mean is None or running_var is None):
+        missing = " and ".join(n for n, v in (("running_mean", running_mean), ("running_var", running_var))
+                               if v is None)
+        raise ValueError(f"batch_norm with training=False normalizes with running_mean and running_var, got "
+                         f"{missing} = None; pass the running averages (a layer's buffers), or training=True "
+                         f"to normalize with the batch's own statistics")
+    if training:
+        _check_batch_of_one(x)
+
+
 def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
                bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5) -> Tensor:
@@ -188,13 +220,14 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     ``training=True``: normalize with the batch's μ_B, σ²_B (over every axis but 1) and, when the
     running buffers are given, update them in place:
     ``running ← (1 − momentum)·running + momentum·new`` with the unbiased variance m/(m−1)·σ²_B.
-    The backward pass is the lecture's (:func:`batch_norm_backward`, in :class:`_BatchNormTraining`).
-    ``training=False``: normalize with ``running_mean`` and ``running_var`` (autograd does the
-    backward). Then ``y = γ x̂ + β`` (skipped where ``weight`` / ``bias`` is None).
+    The backward pass is the lecture's (:func:`batch_norm_backward`, in :class:`_BatchNormTraining`;
+    first derivatives only). ``training=False``: normalize with ``running_mean`` and ``running_var``
+    (both required; autograd does the backward). Then ``y = γ x̂ + β`` (skipped where ``weight`` /
+    ``bias`` is None).
     """
+    _check_functional_arguments(x, running_mean, running_var, weight, bias, training, momentum, eps)
     shape = (1, -1, *([1] * (x.ndim - 2)))                      # a (C,) vector broadcast over (N, C, *)
     if training:
-        _check_batch_of_one(x)
         out, mean, var = _BatchNormTraining.apply(x, weight, bias, eps, _reduce_dims(x))
         if running_mean is not None and running_var is not None:
             m = x.numel() // x.shape[1]
@@ -300,8 +333,6 @@ class _BatchNorm(_NormBase):
         # batch statistics in training, and in eval mode when there are no running averages
         use_batch = self.training or self.running_mean is None
         update = self.training and self.track_running_stats
-        if use_batch:
-            _check_batch_of_one(x, type(self).__name__)
         return batch_norm(x, self.running_mean if update or not use_batch else None,
                           self.running_var if update or not use_batch else None,
                           self.weight, self.bias, use_batch, factor, self.eps)

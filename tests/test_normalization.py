@@ -183,6 +183,64 @@ def test_functional_batch_norm_matches_f_batch_norm(device):
     torch.testing.assert_close(batch_norm(x, rm, rv, None, None, False), nn.functional.batch_norm(x, rm2, rv2))
 
 
+def test_layer_backward_is_once_differentiable_and_says_so():
+    # the closed-form backward saves x̂ and 1/√(σ² + ε) without a graph: a second derivative through it would be
+    # silently wrong, so it must raise instead; eval mode (autograd all the way) supports it as torch's does
+    x = _batch((8, 3), "cpu", 0).double().requires_grad_()
+    layer = BatchNorm1d(3).double()
+    (g,) = torch.autograd.grad((layer(x) ** 3).sum(), x, create_graph=True)     # first derivatives are fine
+    ref = nn.BatchNorm1d(3).double()
+    (gr,) = torch.autograd.grad((ref(x) ** 3).sum(), x, create_graph=True)
+    torch.testing.assert_close(g, gr)
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        g.sum().backward()
+    layer.eval()
+    (ge,) = torch.autograd.grad((layer(x) ** 3).sum(), x, create_graph=True)
+    (he,) = torch.autograd.grad(ge.sum(), x)
+    (gre,) = torch.autograd.grad((ref.eval()(x) ** 3).sum(), x, create_graph=True)
+    torch.testing.assert_close(he, torch.autograd.grad(gre.sum(), x)[0])
+
+
+def test_functional_batch_norm_bad_arguments():
+    x, rm, rv = torch.randn(4, 3), torch.zeros(3), torch.ones(3)
+    cases = [
+        (lambda: batch_norm(x, None, None), ValueError,
+         r"training=False normalizes with running_mean and running_var, got running_mean and running_var = None"),
+        (lambda: batch_norm(x, rm, None, training=False), ValueError, r"got running_var = None.*training=True"),
+        (lambda: batch_norm([1.0], rm, rv), TypeError, r"x must be a torch.Tensor, got list"),
+        (lambda: batch_norm(torch.ones(4, 3, dtype=torch.long), rm, rv), TypeError,
+         "x must be a floating-point tensor"),
+        (lambda: batch_norm(torch.randn(4), None, None, training=True), ValueError,
+         r"x must have shape \(N, C\) or \(N, C, \*\), got shape \(4,\)"),
+        (lambda: batch_norm(x, rm, rv, eps=0.0), ValueError, r"eps must be a real number in \(0, inf\), got 0"),
+        (lambda: batch_norm(x, rm, rv, training=True, momentum=1.5), ValueError,
+         r"momentum must be a real number in \[0, 1\], got 1.5"),
+        (lambda: batch_norm(x, rm, rv, training=True, momentum=None), TypeError, "momentum must be a real number"),
+        (lambda: batch_norm(x, rm, rv, training=1), TypeError, "training must be True or False"),
+        (lambda: batch_norm(x, torch.zeros(4), rv), ValueError,
+         r"running_mean must have shape \(3,\), one entry per channel .*got shape \(4,\)"),
+        (lambda: batch_norm(x, rm, rv, torch.ones(2)), ValueError, r"weight must have shape \(3,\)"),
+        (lambda: batch_norm(torch.randn(1, 3), None, None, training=True), ValueError,
+         "Expected more than 1 value per channel when training"),
+    ]
+    for call, error, match in cases:
+        with pytest.raises(error, match=match):
+            call()
+    assert batch_norm(x, None, None, training=True).shape == x.shape       # training needs no running averages
+
+
+def test_a_layer_checks_the_batch_of_one_once_per_forward(monkeypatch):
+    import course_lib.normalization as normalization
+
+    calls = []
+    original = normalization._check_batch_of_one
+    monkeypatch.setattr(normalization, "_check_batch_of_one", lambda *a, **k: calls.append(1) or original(*a, **k))
+    BatchNorm1d(3)(torch.randn(4, 3))
+    assert len(calls) == 1
+    BatchNorm1d(3).eval()(torch.randn(4, 3))                                # eval mode: no batch statistics
+    assert len(calls) == 1
+
+
 # ----------------------------------------------------------------- layer, group and instance norm
 @pytest.mark.parametrize("normalized, shape", [(6, (4, 6)), ([3, 4, 4], (2, 3, 4, 4)), ((4, 4), (2, 5, 4, 4))])
 @pytest.mark.parametrize("affine, bias", [(True, True), (True, False), (False, True)])
