@@ -417,7 +417,11 @@ def _first_batch(batches: Iterable, what: str) -> tuple[Tensor, Tensor]:
 
 
 def _has_batch_norm(model: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    """Whether ``model`` holds a layer that normalizes over the batch in training: ``torch.nn``'s batch norm
+    (``BatchNorm1d/2d/3d``, ``SyncBatchNorm``, the lazy ones) or ``course_lib.normalization``'s ``BatchNorm1d/2d``."""
+    from .normalization import _BatchNorm as _CourseBatchNorm  # imported here: training does not load it otherwise
+
+    return any(isinstance(m, (nn.modules.batchnorm._BatchNorm, _CourseBatchNorm)) for m in model.modules())
 
 
 def make_optimizer(model: nn.Module, optimizer, lr: float) -> torch.optim.Optimizer:

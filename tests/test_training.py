@@ -348,6 +348,24 @@ def test_batch_norm_and_a_last_batch_of_one():
         fit(model, batches, epochs=1)
 
 
+def test_the_course_batch_norm_is_refused_before_training_too():
+    import copy
+
+    from course_lib.normalization import BatchNorm1d, BatchNorm2d
+    from course_lib.training import _has_batch_norm
+
+    x, y = torch.randn(65, 2), torch.randint(0, 2, (65,))
+    model = nn.Sequential(nn.Linear(2, 8), BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+    before = copy.deepcopy(model.state_dict())
+    with pytest.raises(ValueError, match=r"last training batch would hold one sample .*drop_last=True"):
+        fit(model, (x, y), epochs=1, batch_size=32)                    # 32 + 32 + 1: refused up front
+    for name, value in model.state_dict().items():                       # no step was taken, no statistic updated
+        assert torch.equal(value, before[name]), name
+    assert _has_batch_norm(nn.Sequential(nn.Conv2d(1, 2, 3), BatchNorm2d(2)))
+    assert _has_batch_norm(nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2)))
+    assert not _has_batch_norm(nn.Sequential(nn.Linear(2, 2), nn.LayerNorm(2)))
+
+
 def test_fit_refuses_an_iterator_and_bad_batches(moons):
     with pytest.raises(TypeError, match="iterator can be consumed only once"):
         fit(mlp(2, [4], 2), iter([moons.train.x, moons.train.y]), epochs=1)
