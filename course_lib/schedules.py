@@ -14,15 +14,18 @@ exponential, every N   η₀ · γ^(t/N) (smooth)  or  η₀ · γ^⌊t/N⌋ (st
 cosine annealing       η_min + ½ (η₀ − η_min)(1 + cos(π t / T_max))            ``CosineAnnealingLR``
 warm restarts (SGDR)   η_min + ½ (η₀ − η_min)(1 + cos(π T_cur / T_i))          ``CosineAnnealingWarmRestarts``
 cyclic (triangular)    η_base + (η_max − η_base) · triangle(t) · scale         ``CyclicLR``
-on plateau             η ← max(factor · η, min_lr) after ``patience`` bad      ``ReduceLROnPlateau``
-                       epochs ("performance scheduling")
+on plateau             η ← max(factor · η, min_lr) after more than             ``ReduceLROnPlateau``
+                       ``patience`` bad epochs ("performance scheduling")
 =====================  ======================================================  ===========================
 
 (:class:`ExponentialDecayLR` and :class:`InverseTimeLR` have no PyTorch twin.)
 
 The "Regularization and Optimization of DNNs" deck writes the exponential schedule as
 η(n) = η₀ / γ^(n/N) with γ = 10 for "a tenth every N epochs"; PyTorch (and this module) multiply by
-``gamma`` instead, so the deck's γ is ``1 / gamma`` here (``gamma=0.1``).
+``gamma`` once per ``step()`` instead. In general the deck's (γ, N) is ``ExponentialLR(gamma=γ^(−1/N))``
+stepped once per epoch (γ = 10, N = 20: ``gamma = 10^(−1/20) ≈ 0.891``), or
+``ExponentialDecayLR(gamma=1/γ, step_size=N)`` (``StepLR(step_size=N, gamma=1/γ)`` for the staircase).
+The deck's γ is ``1 / gamma`` only when N = 1.
 
 Each class with a ``torch.optim.lr_scheduler`` namesake is a drop-in for it: the same constructor
 arguments and defaults, the same learning rates step by step, ``get_last_lr()``, and a
@@ -98,7 +101,8 @@ class StepLR(LRScheduler):
 
         η_t = η₀ · γ^⌊t / step_size⌋          (t = ``last_epoch``, η₀ = the group's initial lr)
 
-    ``StepLR(optimizer, step_size=30, gamma=0.1)``: 0.05 for t < 30, 0.005 for 30 ≤ t < 60, ...
+    ``StepLR(optimizer, step_size=30, gamma=0.1)`` on an optimizer with lr = 0.05 (η₀ = 0.05): 0.05 for
+    t < 30, 0.005 for 30 ≤ t < 60, 0.0005 for 60 ≤ t < 90, ...
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
@@ -570,6 +574,7 @@ class RangeTestResult:
     losses: list[float]               # the smoothed (bias-corrected moving average) loss
     raw_losses: list[float]           # the batch losses as measured
     exploded_at: float | None = None  # the learning rate at which the smoothed loss blew up (None: it did not)
+    reached_end: bool = False         # the test ran all its steps, up to lr_max (it may have exploded on the last)
     steepest_lr: float = math.nan     # where the smoothed loss falls fastest against log(lr)
     min_loss_lr: float = math.nan     # where the smoothed loss is lowest
     notes: dict[str, Any] = field(default_factory=dict)
@@ -578,6 +583,27 @@ class RangeTestResult:
     def suggestion(self) -> float:
         """The suggested learning rate: the steepest descent point (never above ``min_loss_lr``)."""
         return self.steepest_lr
+
+    def summary(self) -> str:
+        """One line: how far the test ran, whether and where it exploded, and the suggested rates.
+
+        ``exploded_at`` alone cannot tell "exploded on the last step" (``exploded_at`` = lr_max) from
+        "ran to lr_max" when printed as a rate; the summary says both."""
+        steps = self.notes.get("steps", len(self.lrs))
+        ran = f"{len(self.lrs)} of {steps} steps, " + ("reached the end" if self.reached_end else "stopped early")
+        if self.exploded_at is None:
+            blew = "no explosion"
+        else:
+            blew = f"exploded at {self.exploded_at:.3g}" + (" (on the last step)" if self.reached_end else "")
+        return (f"range test: {ran}, {blew}; steepest {self.steepest_lr:.3g}, lowest loss at "
+                f"{self.min_loss_lr:.3g}")
+
+    def __repr__(self) -> str:  # the lists of 100 numbers stay out of it
+        return (f"RangeTestResult(steps_run={len(self.lrs)}, reached_end={self.reached_end}, "
+                f"exploded_at={self.exploded_at!r}, steepest_lr={self.steepest_lr!r}, "
+                f"min_loss_lr={self.min_loss_lr!r})")
+
+    __str__ = summary
 
     def plot(self, ax=None, title: str = "Learning-rate range test"):
         """Smoothed loss against the learning rate (log axis), with the suggestion and the explosion marked."""
@@ -596,7 +622,10 @@ class RangeTestResult:
                 ax.axvline(self.exploded_at, color="C3", ls="-.", label=f"explodes: {self.exploded_at:.2g}")
             finite = [v for v in self.losses if math.isfinite(v)]
             if finite:
-                low, high = min(finite), min(max(finite), 4 * finite[0])
+                # as fast.ai does: the top near 1.5 x the starting loss, so the fall fills the axes and the
+                # explosion runs off the top; the bottom low enough for the batch losses too
+                seen = finite + [v for v in self.raw_losses if math.isfinite(v)]
+                low, high = min(seen), min(max(seen), 1.5 * finite[0])
                 pad = 0.05 * (high - low + 1e-12)
                 ax.set_ylim(low - pad, high + pad)
             ax.set_xscale("log")
@@ -622,17 +651,21 @@ def lr_range_test(model: nn.Module, train, *, optimizer=None, loss_fn: Callable[
         a_k = β a_{k−1} + (1 − β) ℓ_k,     ℓ̄_k = a_k / (1 − β^(k+1)).
 
     The test stops early when ℓ̄_k > ``diverge_factor`` · min_j ℓ̄_j or the loss is not finite: the
-    rate has become too large (``exploded_at``). Suggested rates: where ℓ̄ falls fastest against
-    log η (``steepest_lr``, the ``suggestion``; the slope is measured over ±``steps // 20`` steps,
-    after the first tenth of the steps, whose averages rest on few batches, and before the lowest
-    ℓ̄), and the rate of the lowest ℓ̄ divided by ten (``min_loss_lr / 10``, the other common
-    rule). The moving average lags the batch losses, so the lowest ℓ̄ comes after the best rate:
-    hence the division by ten.
+    rate has become too large (``exploded_at``). ``reached_end`` says whether all ``steps`` steps ran
+    (with ``exploded_at`` = lr_max when the explosion came on the last one); ``print(result)`` says
+    both. Suggested rates: where ℓ̄ falls fastest against log η (``steepest_lr``, the
+    ``suggestion``; the slope is measured over ±``steps // 20`` steps, after the first tenth of the
+    steps, whose averages rest on few batches, and before the lowest ℓ̄), and the rate of the
+    lowest ℓ̄ divided by ten (``min_loss_lr / 10``, the other common rule). The moving average lags
+    the batch losses, so the lowest ℓ̄ comes after the best rate: hence the division by ten.
 
     ``train``: what :func:`~course_lib.training.fit` takes (a Split, an ``(x, y)`` pair, or batches),
-    cycled through as often as needed. ``optimizer``: an instance (its rates are overwritten during
-    the test), a factory ``params -> Optimizer``, or ``None`` for SGD. The model's weights and buffers,
-    its train/eval mode and the optimizer's state are restored afterwards: the test leaves no trace.
+    cycled through as often as needed. A last batch of a single sample is left out (it would break
+    batch norm): for a Split or a pair by dropping the incomplete last batch when it holds one sample,
+    for given batches by skipping a batch of one that follows larger ones. ``optimizer``: an instance
+    (its rates are overwritten during the test), a factory ``params -> Optimizer``, or ``None`` for
+    SGD. The model's weights and buffers, its train/eval mode and the optimizer's state are restored
+    afterwards: the test leaves no trace.
     """
     from .device import resolve_device
 
@@ -651,8 +684,12 @@ def lr_range_test(model: nn.Module, train, *, optimizer=None, loss_fn: Callable[
     generator = _checks.generator(generator)
     dev = resolve_device(model, train, device)
     model.to(dev)
-    batches = make_batches(train, "training data", batch_size, True, dev, generator)
-    if data_pair(train, "training data") is None and iter(batches) is batches:
+    # a last batch of one sample would break batch norm (and gives one noisy step): leave it out
+    pair = data_pair(train, "training data")
+    n = None if pair is None else len(pair[0])
+    drop_last = n is not None and n > batch_size and n % batch_size == 1
+    batches = make_batches(train, "training data", batch_size, True, dev, generator, drop_last=drop_last)
+    if pair is None and iter(batches) is batches:
         raise TypeError("training data: pass a re-iterable (a DataLoader, a list of batches) or a Split, "
                         "not an iterator")
     opt = make_optimizer(model, optimizer, lr_min)
@@ -664,13 +701,18 @@ def lr_range_test(model: nn.Module, train, *, optimizer=None, loss_fn: Callable[
     exploded_at, average, best = None, 0.0, math.inf
     model.train()
     try:
-        stream = iter(batches)
+        stream, previous = iter(batches), None
         for k in range(steps):
-            try:
-                x, y = next(stream)
-            except StopIteration:
-                stream = iter(batches)
-                x, y = next(stream)
+            while True:
+                try:
+                    x, y = next(stream)
+                except StopIteration:
+                    stream, previous = iter(batches), None
+                    x, y = next(stream)
+                # given batches (a DataLoader): skip a ragged last batch of one sample after larger ones
+                if not (len(x) == 1 and previous is not None and previous > 1):
+                    break
+            previous = len(x)
             x, y = x.to(dev), y.to(dev)
             lr = lr_min * (lr_max / lr_min) ** (k / (steps - 1))
             for group in opt.param_groups:
@@ -709,5 +751,5 @@ def lr_range_test(model: nn.Module, train, *, optimizer=None, loss_fn: Callable[
     else:
         i_steep = i_min
     return RangeTestResult(lrs=lrs, losses=smooth, raw_losses=raw, exploded_at=exploded_at,
-                           steepest_lr=lrs[i_steep], min_loss_lr=lrs[i_min],
-                           notes={"best_loss": float(usable[i_min]), "steps_run": len(lrs)})
+                           reached_end=len(lrs) == steps, steepest_lr=lrs[i_steep], min_loss_lr=lrs[i_min],
+                           notes={"best_loss": float(usable[i_min]), "steps_run": len(lrs), "steps": steps})

@@ -423,6 +423,64 @@ def test_bad_arguments_are_rejected(make, error, match):
         make()
 
 
+def test_range_test_says_whether_it_reached_the_end():
+    model, data, limit = _quadratic_problem(0)
+    gen = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    stopped = lr_range_test(model, data, lr_min=1e-4, lr_max=10.0, steps=200, batch_size=16, generator=gen())
+    assert stopped.exploded_at is not None and not stopped.reached_end and len(stopped.lrs) < 200
+    assert "stopped early" in str(stopped) and "exploded at" in str(stopped)
+    ran = lr_range_test(model, data, lr_min=1e-4, lr_max=0.1, steps=30, generator=gen())
+    assert ran.exploded_at is None and ran.reached_end and "reached the end, no explosion" in ran.summary()
+    calls = []
+
+    def last_step_blows_up(output, target):  # a finite loss until the very last step of the test
+        calls.append(1)
+        loss = (output - target).pow(2).mean()
+        return loss * math.inf if len(calls) == 30 else loss
+
+    last = lr_range_test(model, data, loss_fn=last_step_blows_up, lr_min=1e-4, lr_max=0.1, steps=30, generator=gen())
+    assert last.exploded_at == last.lrs[-1] == pytest.approx(0.1) and last.reached_end and len(last.lrs) == 30
+    assert "reached the end" in str(last) and "(on the last step)" in str(last)
+    assert "reached_end=True" in repr(last) and "lrs=" not in repr(last)
+
+
+@pytest.mark.parametrize("layer", ["torch", "course"])
+def test_range_test_leaves_out_a_last_batch_of_one(layer):
+    from course_lib import normalization
+
+    bn = nn.BatchNorm1d(4) if layer == "torch" else normalization.BatchNorm1d(4)
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(33, 3, generator=g), torch.randint(0, 2, (33,), generator=g)  # 33 = 2 x 16 + 1
+    model = nn.Sequential(nn.Linear(3, 4), bn, nn.ReLU(), nn.Linear(4, 2))
+    with pytest.raises((ValueError, RuntimeError)):                    # what the test would meet otherwise
+        model.train()(x[32:])
+    r = lr_range_test(model, (x, y), lr_min=1e-4, lr_max=1e-2, steps=9, batch_size=16, generator=g)
+    assert r.reached_end and len(r.lrs) == 9
+    batches = [(x[:16], y[:16]), (x[16:32], y[16:32]), (x[32:], y[32:])]  # given batches: the batch of one skipped
+    r = lr_range_test(model, batches, lr_min=1e-4, lr_max=1e-2, steps=9, generator=g)
+    assert r.reached_end and len(r.lrs) == 9
+    ones = [(x[i:i + 1], y[i:i + 1]) for i in range(3)]                # batches that are all of one: kept
+    r = lr_range_test(nn.Linear(3, 2), ones, lr_min=1e-4, lr_max=1e-2, steps=5, generator=g)
+    assert r.reached_end and len(r.lrs) == 5
+
+
+def test_range_test_plot_caps_the_top_near_the_starting_loss():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    model, data, _ = _quadratic_problem(0)
+    r = lr_range_test(model, data, lr_min=1e-4, lr_max=10.0, steps=200, batch_size=16,
+                      generator=torch.Generator().manual_seed(0))
+    assert max(r.losses) > 2 * r.losses[0]                             # the explosion goes far above the start
+    ax = r.plot()
+    low, high = ax.get_ylim()
+    assert high <= 1.5 * r.losses[0] + 0.05 * (high - low) + 1e-9       # ... and runs off the top
+    assert low <= min(r.raw_losses)                                    # the batch losses are not cut off below
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)
+
+
 def test_range_test_bad_arguments():
     model, data, _ = _quadratic_problem(0)
     with pytest.raises(ValueError, match="lr_max must be larger than lr_min"):
