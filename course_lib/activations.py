@@ -25,6 +25,16 @@ The functions and layers are drop-ins for PyTorch's: ``sigmoid(input)`` and ``ta
 arguments of their ``torch.nn`` namesakes, so a ``state_dict`` loads both ways. Maxout (Goodfellow et al.,
 2013) has no PyTorch counterpart. :func:`active_fraction` and :func:`dead_fraction` count how often the
 units of a network are active, to find dead ReLUs.
+
+Like PyTorch's, every function propagates NaN (a NaN pre-activation gives a NaN output, never a value
+that looks like a saturated or dead unit). Where the drop-ins deliberately differ from PyTorch:
+
+* the inputs must be floating-point tensors (``torch.relu`` also accepts integer tensors);
+* ``elu`` and ``ELU`` refuse ``alpha < 0`` (``F.elu`` accepts it; the curve is then no longer ELU's);
+* ``PReLU``'s printed form shows ``num_parameters`` only, as ``nn.PReLU``'s does (``init`` is an attribute).
+
+:data:`RECTIFIERS` and :data:`SATURATING` are the layer classes, PyTorch's and this module's, that
+can have dead units or saturate; :mod:`course_lib.gradients` uses the same tuples.
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "maxout",
            "sigmoid_derivative", "tanh_derivative", "relu_derivative", "leaky_relu_derivative",
            "prelu_derivative", "elu_derivative",
            "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "Maxout",
-           "active_fraction", "dead_fraction"]
+           "RECTIFIERS", "SATURATING", "active_fraction", "dead_fraction"]
 
 
 # --------------------------------------------------------------------------- argument checks
@@ -71,37 +81,50 @@ def _finish(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
 
 
 # --------------------------------------------------------------------------- the functions
+def _keep_nan(input: Tensor, out: Tensor) -> Tensor:
+    """``out`` with NaN wherever ``input`` is NaN (the masked branches below would otherwise hide it)."""
+    return torch.where(torch.isnan(input), input, out)
+
+
 def sigmoid(input: Tensor) -> Tensor:
     """The logistic sigmoid ``σ(z) = 1 / (1 + e^{−z})``, element-wise, like ``torch.sigmoid``. Any shape.
 
     Written so that no ``e^{...}`` overflows: for ``z ≥ 0`` as ``1 / (1 + e^{−z})``, for ``z < 0`` as the
-    equal ``e^{z} / (1 + e^{z})``. Output in (0, 1), so never zero-centred.
+    equal ``e^{z} / (1 + e^{z})``. Output in (0, 1), so never zero-centred. NaN stays NaN.
     """
     _input(input)
     zero = torch.zeros_like(input)
     positive = 1 / (1 + torch.exp(-torch.where(input >= 0, input, zero)))   # used where z >= 0
     e = torch.exp(torch.where(input < 0, input, zero))                      # used where z < 0
     negative = e / (1 + e)
-    return torch.where(input >= 0, positive, negative)
+    return _keep_nan(input, torch.where(input >= 0, positive, negative))
 
 
 def tanh(input: Tensor) -> Tensor:
     """The hyperbolic tangent, ``tanh(z) = (e^{z} − e^{−z}) / (e^{z} + e^{−z}) = 2 σ(2z) − 1``, like ``torch.tanh``.
 
-    A sigmoid stretched to (−1, 1) and centred on 0 (LeCun et al. 1991). Any shape.
+    A sigmoid stretched to (−1, 1) and centred on 0 (LeCun et al. 1991). Any shape. Computed as
+    ``tanh(z) = −expm1(−2z) / (2 + expm1(−2z))`` for ``z ≥ 0`` (and the mirror image for ``z < 0``), which
+    keeps full relative precision near 0, where ``2σ(2z) − 1`` would cancel (in float32 it gives 0 for
+    ``z = 1e−9``); ``expm1(u) = e^{u} − 1`` computed without that cancellation. NaN stays NaN.
     """
     _input(input)
-    return 2 * sigmoid(2 * input) - 1
+    zero = torch.zeros_like(input)
+    m_pos = torch.expm1(-2 * torch.where(input >= 0, input, zero))          # used where z >= 0
+    m_neg = torch.expm1(2 * torch.where(input < 0, input, zero))            # used where z < 0
+    out = torch.where(input >= 0, -m_pos / (2 + m_pos), m_neg / (2 + m_neg))
+    return _keep_nan(input, out)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """The rectified linear unit ``max(0, z)``, element-wise, like ``F.relu``. Any shape.
+    """The rectified linear unit ``max(0, z)``, element-wise, like ``F.relu``. Any shape; NaN stays NaN.
 
     ``inplace=True`` overwrites ``input`` with the result (and returns it), as PyTorch's does.
     """
     _input(input)
     inplace = _inplace(inplace)
-    return _finish(input, torch.where(input > 0, input, torch.zeros_like(input)), inplace)
+    # z <= 0 is False for NaN, so NaN takes the identity branch and propagates; ReLU'(0) = 0 as in autograd
+    return _finish(input, torch.where(input <= 0, torch.zeros_like(input), input), inplace)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -225,7 +248,7 @@ class Sigmoid(nn.Module):
 
 
 class Tanh(nn.Module):
-    """``tanh(z) = 2σ(2z) − 1`` element-wise (``nn.Tanh``). Input and output: any shape."""
+    """``tanh(z)`` element-wise (``nn.Tanh``). Input and output: any shape."""
 
     def forward(self, input: Tensor) -> Tensor:
         return tanh(input)
@@ -365,12 +388,16 @@ class Maxout(nn.Module):
 
 
 # --------------------------------------------------------------------------- dead units
-_RECTIFIERS = (nn.ReLU, ReLU)
+#: Layers whose units can die (output 0 with zero gradient for every example): PyTorch's and ours.
+RECTIFIERS: tuple[type[nn.Module], ...] = (nn.ReLU, nn.ReLU6, ReLU)
+#: Layers whose units saturate at both ends (the local derivative tends to 0): PyTorch's and ours.
+SATURATING: tuple[type[nn.Module], ...] = (nn.Tanh, nn.Sigmoid, Tanh, Sigmoid)
+_RECTIFIERS = RECTIFIERS  # the name used before
 
 
 @torch.no_grad()
-def active_fraction(model: nn.Module, x: Tensor, layer_types: tuple[type, ...] = _RECTIFIERS,
-                    batch_size: int = 1024) -> dict[str, Tensor]:
+def active_fraction(model: nn.Module, x: Tensor, layer_types: tuple[type, ...] = RECTIFIERS,
+                    batch_size: int = 1024, per_channel: bool = False) -> dict[str, Tensor]:
     """For every layer of ``model`` of one of ``layer_types``: per unit, the fraction of examples it is active on.
 
     A unit is *active* on an example when the layer's output there is ``> 0``. ``x``: ``(N, *)``, run
@@ -378,6 +405,10 @@ def active_fraction(model: nn.Module, x: Tensor, layer_types: tuple[type, ...] =
     returns ``{layer name: tensor of shape (units,)}`` on the CPU, where a layer's units are its output
     features (flattened after the batch dimension). A ReLU unit with fraction 0 is **dead** on ``x``:
     it outputs 0 and passes no gradient for every example.
+
+    On a convolutional feature map ``(N, C, H, W)`` the default counts every position ``(c, i, j)`` as a
+    unit of its own. ``per_channel=True`` counts channels instead (the usual meaning of a dead filter): a
+    channel is active on an example when it is ``> 0`` at some position, and the result has shape ``(C,)``.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {describe(model)}")
@@ -388,6 +419,7 @@ def active_fraction(model: nn.Module, x: Tensor, layer_types: tuple[type, ...] =
             not all(isinstance(t, type) and issubclass(t, nn.Module) for t in layer_types):
         raise TypeError(f"layer_types must be a non-empty tuple of nn.Module classes, got {describe(layer_types)}")
     batch_size = integer(batch_size, "batch_size", low=1)
+    per_channel = flag(per_channel, "per_channel")
     layers = {name: m for name, m in model.named_modules() if isinstance(m, layer_types)}
     if not layers:
         raise ValueError(f"model has no layer of type {', '.join(t.__name__ for t in layer_types)}")
@@ -396,7 +428,14 @@ def active_fraction(model: nn.Module, x: Tensor, layer_types: tuple[type, ...] =
 
     def hook(name):
         def record(module, inputs, output):
-            current[name] = (output.reshape(len(output), -1) > 0).sum(0).cpu()
+            if per_channel:
+                if output.ndim < 2:
+                    raise ValueError(f"per_channel=True needs outputs with a channel dimension (N, C, *), layer "
+                                     f"{name!r} gave shape {tuple(output.shape)}")
+                active = (output.reshape(len(output), output.shape[1], -1) > 0).any(dim=2)
+            else:
+                active = output.reshape(len(output), -1) > 0
+            current[name] = active.sum(0).cpu()
         return record
 
     handles = [m.register_forward_hook(hook(name)) for name, m in layers.items()]
@@ -414,8 +453,11 @@ def active_fraction(model: nn.Module, x: Tensor, layer_types: tuple[type, ...] =
     return {name: counts[name].double() / len(x) for name in layers}
 
 
-def dead_fraction(model: nn.Module, x: Tensor, layer_types: tuple[type, ...] = _RECTIFIERS,
-                  batch_size: int = 1024) -> dict[str, float]:
-    """The fraction of units of each rectifier layer that are never active on ``x`` (see :func:`active_fraction`)."""
+def dead_fraction(model: nn.Module, x: Tensor, layer_types: tuple[type, ...] = RECTIFIERS,
+                  batch_size: int = 1024, per_channel: bool = False) -> dict[str, float]:
+    """The fraction of units of each rectifier layer that are never active on ``x`` (see :func:`active_fraction`).
+
+    ``per_channel=True``: the fraction of channels of a feature map that are zero everywhere on every example.
+    """
     return {name: float((frac == 0).double().mean()) for name, frac in
-            active_fraction(model, x, layer_types, batch_size).items()}
+            active_fraction(model, x, layer_types, batch_size, per_channel).items()}

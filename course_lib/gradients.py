@@ -1,7 +1,7 @@
 """Gradient flow: per-layer statistics of activations and gradients, and gradient clipping.
 
-**Looking inside a network.** For each chosen layer ``l`` (by default the activation functions and
-the Linear/Conv layers) :func:`layer_stats` records, on one batch, the statistics of its output
+**Looking inside a network.** For each chosen layer ``l`` (by default the activation layers, PyTorch's
+and ``course_lib.activations``'; pass ``layer_types`` to add Linear/Conv layers) :func:`layer_stats` records, on one batch, the statistics of its output
 ``h_l`` and, after a backward pass, of the gradient ``∂L/∂h_l`` flowing into it:
 
 * mean and standard deviation of ``h_l`` and a histogram of its values;
@@ -41,13 +41,17 @@ import torch
 from torch import Tensor, nn
 
 from ._checks import describe, flag, integer, real
+from .activations import ELU, RECTIFIERS, SATURATING, LeakyReLU, PReLU, ReLU, Sigmoid, Tanh
 
 __all__ = ["DEFAULT_LAYER_TYPES", "LayerStats", "layer_stats", "format_stats", "clip_grad_norm_", "clip_grad_value_"]
 
+#: The activation layers watched by default: PyTorch's and ``course_lib.activations``' own.
 DEFAULT_LAYER_TYPES: tuple[type[nn.Module], ...] = (nn.Tanh, nn.Sigmoid, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU,
-                                                    nn.SELU)
-_SATURATING = (nn.Tanh, nn.Sigmoid)
-_RELUS = (nn.ReLU, nn.ReLU6)
+                                                    nn.SELU, nn.PReLU, nn.ReLU6, Tanh, Sigmoid, ReLU, LeakyReLU, ELU,
+                                                    PReLU)
+_SATURATING = SATURATING   # the tuples shared with course_lib.activations
+_RELUS = RECTIFIERS
+_TANHS = (nn.Tanh, Tanh)
 
 
 @dataclass
@@ -108,7 +112,8 @@ def layer_stats(model: nn.Module, x: Tensor, target: Tensor | None = None, *,
     ``layer_types``: the module classes to watch (hooks on each instance). ``bins``/``hist_range``: the
     histograms (default range: each layer's min to max). ``saturation``: the threshold of
     saturation, ``|tanh| > saturation`` and ``sigmoid < 1 − saturation`` or ``> saturation``.
-    The model's train/eval mode is left as it is.
+    The model's train/eval mode is left as it is. Each watched layer hands the rest of the network a copy
+    of its output, so an in-place layer after it (``nn.ReLU(inplace=True)``) cannot overwrite what is recorded.
     """
     _check_model(model)
     if not isinstance(x, Tensor):
@@ -137,8 +142,12 @@ def layer_stats(model: nn.Module, x: Tensor, target: Tensor | None = None, *,
 
     def make_hook(i: int):
         def hook(module, inputs, output):
-            if isinstance(output, Tensor):
-                outputs.setdefault(i, output)  # the first call, if a module is used twice
+            if isinstance(output, Tensor) and i not in outputs:  # the first call, if a module is used twice
+                outputs[i] = output
+                # The rest of the network gets a copy: an in-place layer after this one (nn.ReLU(inplace=True))
+                # then changes the copy, and the tensor recorded here keeps this layer's own values and gradient.
+                return output.clone()
+            return None
         return hook
 
     handles = [m.register_forward_hook(make_hook(i)) for i, (_, m) in enumerate(watched)]
@@ -181,18 +190,18 @@ def layer_stats(model: nn.Module, x: Tensor, target: Tensor | None = None, *,
         edges = torch.linspace(lo, hi, bins + 1)
         hist = torch.histc(flat.cpu(), bins=bins, min=lo, max=hi)
         saturated = dead = None
-        if isinstance(module, nn.Tanh):
+        if isinstance(module, _TANHS):
             saturated = (flat.abs() > saturation).float().mean().item()
-        elif isinstance(module, nn.Sigmoid):
+        elif isinstance(module, _SATURATING):  # the sigmoids
             saturated = ((flat > saturation) | (flat < 1 - saturation)).float().mean().item()
         if isinstance(module, _RELUS):
             dead = int((flat <= 0).all(dim=0).sum().item())
         rec = LayerStats(index=i, name=name or type(module).__name__, kind=type(module).__name__,
-                         units=flat.shape[1], mean=flat.mean().item(), std=flat.std(unbiased=False).item(),
+                         units=flat.shape[1], mean=flat.mean().item(), std=flat.std(correction=0).item(),
                          hist=hist, edges=edges, saturated=saturated, dead=dead)
         if i in grads:
             g = grads[i].detach().float()
-            rec.grad_mean, rec.grad_std = g.mean().item(), g.std(unbiased=False).item()
+            rec.grad_mean, rec.grad_std = g.mean().item(), g.std(correction=0).item()
             rec.grad_norm = g.norm().item()
         if i in weight_grads:
             rec.weight_grad_norm = weight_grads[i].detach().float().norm().item()
@@ -201,15 +210,23 @@ def layer_stats(model: nn.Module, x: Tensor, target: Tensor | None = None, *,
 
 
 def format_stats(records: Sequence[LayerStats]) -> str:
-    """A small table of :func:`layer_stats` records, one line per layer (``-`` where a field does not apply)."""
-    def cell(v, fmt):
-        return "-" if v is None else format(v, fmt)
+    """A small table of :func:`layer_stats` records, one line per layer (``-`` where a field does not apply).
 
-    lines = [f"{'#':>3} {'layer':<14} {'mean':>10} {'std':>10} {'saturated':>9} {'dead':>5} {'grad std':>10} "
-             f"{'|dL/dW|':>10}"]
+    ``layer`` is the module's name in the model (``model.named_modules()``, for a ``Sequential`` its
+    index there), ``type`` its class.
+    """
+    def cell(v, fmt, width):
+        return f"{'-':>{width}}" if v is None else format(v, f">{width}{fmt}")
+
+    names = [r.name for r in records]
+    w_name = max([len("layer")] + [len(n) for n in names])
+    w_kind = max([len("type")] + [len(r.kind) for r in records])
+    lines = [f"{'layer':<{w_name}} {'type':<{w_kind}} {'mean':>10} {'std':>10} {'saturated':>9} {'dead':>5} "
+             f"{'grad std':>10} {'|dL/dW|':>10}"]
     for r in records:
-        lines.append(f"{r.index:>3} {r.name[:14]:<14} {r.mean:>10.3g} {r.std:>10.3g} {cell(r.saturated, '9.2f')} "
-                     f"{cell(r.dead, '5d')} {cell(r.grad_std, '10.3g')} {cell(r.weight_grad_norm, '10.3g')}")
+        lines.append(f"{r.name:<{w_name}} {r.kind:<{w_kind}} {r.mean:>10.3g} {r.std:>10.3g} "
+                     f"{cell(r.saturated, '.2f', 9)} {cell(r.dead, 'd', 5)} {cell(r.grad_std, '.3g', 10)} "
+                     f"{cell(r.weight_grad_norm, '.3g', 10)}")
     return "\n".join(lines)
 
 

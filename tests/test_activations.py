@@ -353,3 +353,59 @@ def test_active_and_dead_fraction_count_units_never_active(device):
 def test_bad_input_is_refused_with_a_clear_message(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ----------------------------------------------------------------- NaN and precision, as torch
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ours, theirs, kwargs, _d", PAIRS, ids=IDS)
+def test_nan_propagates_like_torch(device, dtype, ours, theirs, kwargs, _d):
+    x = torch.tensor([float("nan"), -1.0, 0.0, 2.0, float("nan")], dtype=dtype, device=device)
+    got, want = ours(x, **kwargs), theirs(x, **kwargs)
+    assert torch.isnan(got[[0, 4]]).all(), f"{ours.__name__} must keep NaN, not turn it into a number"
+    torch.testing.assert_close(got, want, equal_nan=True)
+
+
+def test_nan_propagates_through_prelu_and_the_layers(device):
+    x = torch.tensor([[float("nan"), -1.0, 2.0]], device=device)
+    for layer in (Sigmoid(), Tanh(), ReLU(), LeakyReLU(0.1), ELU(), PReLU().to(device)):
+        assert torch.isnan(layer(x)[0, 0]) and torch.isfinite(layer(x)[0, 1:]).all(), type(layer).__name__
+    assert torch.isnan(relu(x.clone(), inplace=True)[0, 0])
+    assert torch.isnan(sigmoid_derivative(x)[0, 0]) and torch.isnan(tanh_derivative(x)[0, 0])
+
+
+def test_a_nan_unit_is_not_counted_as_dead(device):
+    model = nn.Sequential(nn.Linear(2, 3), ReLU()).to(device)
+    with torch.no_grad():
+        model[0].weight[0] = float("nan")                          # unit 0 computes NaN
+        model[0].bias[1:] = -100.0                                 # units 1 and 2 are dead
+    out = model(torch.randn(10, 2, device=device))
+    assert torch.isnan(out[:, 0]).all() and (out[:, 1:] == 0).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tanh_keeps_its_relative_precision_near_zero(device, dtype):
+    tiny = torch.tensor([1e-30, 1e-12, 1e-9, 1e-6, 1e-4, 1e-2, 0.3], dtype=dtype)
+    x = torch.cat([tiny, -tiny]).to(device)
+    got, want = tanh(x), torch.tanh(x.double()).to(dtype)
+    rel = ((got - want).abs() / want.abs()).max().item()
+    assert rel < 4 * torch.finfo(dtype).eps, f"relative error {rel:.2e} near 0"
+    assert torch.equal(tanh(torch.zeros(1, dtype=dtype)), torch.zeros(1, dtype=dtype))
+    big = torch.tensor([-1e4, -20.0, 20.0, 1e4, float("inf"), -float("inf")], dtype=dtype)
+    torch.testing.assert_close(tanh(big), torch.tanh(big))
+
+
+def test_active_fraction_per_channel_on_feature_maps(device):
+    conv = nn.Conv2d(1, 3, 3).to(device)
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.bias.copy_(torch.tensor([-1.0, 1.0, 0.0]))            # channel 0 and 2 never > 0, channel 1 always
+        conv.weight[2, 0, 1, 1] = 1.0                              # channel 2 > 0 where the centre pixel is
+    model = nn.Sequential(conv, nn.ReLU()).to(device)
+    x = -torch.ones(4, 1, 5, 5, device=device)
+    x[0, 0, 2, 2] = 1.0                                            # one positive pixel, in example 0 only
+    per_channel = active_fraction(model, x, per_channel=True)["1"]
+    assert per_channel.tolist() == [0.0, 1.0, 0.25]
+    assert dead_fraction(model, x, per_channel=True)["1"] == pytest.approx(1 / 3)
+    assert active_fraction(model, x)["1"].shape == (3 * 3 * 3,)   # the default counts positions
+    with pytest.raises(ValueError, match="per_channel=True needs outputs with a channel dimension"):
+        active_fraction(nn.ReLU(), torch.ones(3), per_channel=True)

@@ -263,3 +263,58 @@ def test_clippers_work_on_a_model_between_backward_and_step(device):
 def test_clipping_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call(_params_with_grads("cpu"))
+
+
+# ----------------------------------------------------------------- course_lib's layers, in-place layers, the table
+def test_course_lib_activation_layers_are_watched(device):
+    from course_lib.activations import RECTIFIERS, SATURATING, ReLU, Sigmoid, Tanh
+    assert all(t in DEFAULT_LAYER_TYPES for t in (Tanh, Sigmoid, ReLU)) and ReLU in RECTIFIERS and Tanh in SATURATING
+    model = nn.Sequential(nn.Linear(4, 6), ReLU(), nn.Linear(6, 6), Tanh(), nn.Linear(6, 3), Sigmoid()).to(device)
+    with torch.no_grad():
+        model[0].bias[:2] = -100.0                                  # two dead units
+        model[2].bias[:3] = 100.0                                   # three saturated tanh units
+    recs = layer_stats(model, torch.randn(40, 4, generator=_gen()).to(device))
+    assert [(r.name, r.kind) for r in recs] == [("1", "ReLU"), ("3", "Tanh"), ("5", "Sigmoid")]
+    assert recs[0].dead == 2 and recs[0].saturated is None
+    assert recs[1].saturated == pytest.approx(0.5) and recs[1].dead is None
+    assert recs[2].saturated is not None
+    # the same numbers as with PyTorch's layers
+    twin = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 6), nn.Tanh(), nn.Linear(6, 3), nn.Sigmoid())
+    twin.load_state_dict(model.state_dict())
+    theirs = layer_stats(twin.to(device), torch.randn(40, 4, generator=_gen()).to(device))
+    for a, b in zip(recs, theirs):
+        assert (a.dead, a.saturated) == (b.dead, b.saturated) and a.mean == pytest.approx(b.mean)
+
+
+@pytest.mark.parametrize("inplace_relu", [lambda: nn.ReLU(inplace=True), "ours"])
+def test_an_inplace_activation_does_not_overwrite_the_layer_before(device, inplace_relu):
+    from course_lib.activations import ReLU
+    act = ReLU(inplace=True) if inplace_relu == "ours" else inplace_relu()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), act, nn.Linear(8, 3)).to(device)
+    x = torch.randn(32, 6, generator=_gen(1)).to(device)
+    y = torch.randint(0, 3, (32,), generator=_gen(2)).to(device)
+    recs = layer_stats(model, x, y, layer_types=(nn.Linear, type(act)))
+    z = model[0](x).detach().requires_grad_()                       # the reference, with no in-place layer
+    h = torch.relu(z)
+    h.retain_grad()
+    F.cross_entropy(model[2](h), y).backward()
+    lin, relu_rec = recs[0], recs[1]
+    assert lin.mean == pytest.approx(z.mean().item(), abs=1e-6) and lin.mean < relu_rec.mean
+    assert relu_rec.mean == pytest.approx(h.mean().item(), abs=1e-6)
+    assert lin.grad_norm == pytest.approx(z.grad.norm().item(), rel=1e-5)
+    assert relu_rec.grad_norm == pytest.approx(h.grad.norm().item(), rel=1e-5)
+    out = model(x)                                                   # the model itself is unchanged
+    torch.testing.assert_close(out, model[2](torch.relu(model[0](x))))
+
+
+def test_format_stats_columns_line_up_and_name_each_layer_once():
+    model = _net("cpu", act=nn.ReLU)
+    recs = layer_stats(model, torch.randn(10, 6), layer_types=(nn.Linear, nn.ReLU))   # forward only: many "-"
+    lines = format_stats(recs).splitlines()
+    assert lines[0].split()[:2] == ["layer", "type"]
+    assert len({len(line) for line in lines}) == 1, "every row as wide as the header"
+    assert [line.split()[:2] for line in lines[1:]] == [[r.name, r.kind] for r in recs]
+    for col in ("saturated", "dead", "|dL/dW|"):                   # each '-' right-aligned under its header
+        end = lines[0].index(col) + len(col)
+        assert all(line[end - 1] in "-0123456789" for line in lines[1:]), col
