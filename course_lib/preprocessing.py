@@ -15,11 +15,16 @@ the transforms are, for every example x (a row):
 transform             x ↦                                        covariance of the transformed data
 ====================  =========================================  ===================================
 zero-centring         x − μ                                      C
-standardization       (x − μ) / σ        (per feature)           correlation matrix (unit diagonal)
+standardization       (x − μ) / σ        (per feature)           ≈ correlation matrix (see below)
 PCA (decorrelation)   (x − μ) U          (rotate to the axes)    Λ, diagonal
 PCA whitening         (x − μ) U Λ^(−1/2)                         I
 ZCA whitening         (x − μ) U Λ^(−1/2) Uᵀ  (rotate back)       I
 ====================  =========================================  ===================================
+
+Standardization gives the correlation matrix only up to a factor: σ is the population standard
+deviation (ddof 0, as scikit-learn's StandardScaler), while C divides by N − 1, so the covariance
+of the standardized training data is N/(N − 1) times the correlation matrix (diagonal N/(N − 1);
+exactly the correlation matrix only if both use the same N).
 
 ZCA is PCA whitening followed by the rotation back into the original axes, so its matrix
 ``W = U Λ^(−1/2) Uᵀ = C^(−1/2)`` is symmetric, and of all the transforms that whiten the data it
@@ -41,7 +46,7 @@ scikit-learn's does: a constant feature keeps the scale 1 (it is centred to 0 an
 Whitening divides by √λ for every direction, and data with constant features or fewer examples
 than features has directions with λ = 0: :class:`PCA` (``whiten=True``) and :class:`ZCA` then
 refuse to fit with ``eps = 0`` and say so; with ``eps > 0`` they divide by √(λ + ε) instead
-(the regularized whitening of the lecture's ``Xrot / np.sqrt(S + 1e-5)``), which damps the
+(the regularized whitening ``Xrot / np.sqrt(S + 1e-5)`` of the cs231n notes), which damps the
 directions of variance below ε rather than blowing them up (the covariance of the output is then
 Λ/(Λ + ε), close to I only along directions with λ ≫ ε).
 
@@ -345,8 +350,10 @@ class ZCA(_Transformer):
 
     ``x``: ``(N, D)`` → ``(N, D)``:   ``z = (x − μ) W``,   ``W = Vᵀ diag(1 / √(λ + eps)) V``
     ``= C^(−1/2)`` for ``eps = 0``, with V and λ all D eigenvectors (rows) and eigenvalues of the
-    covariance C of the training data, exactly as in ``PCA(whiten=True, eps=eps)``: ``transform(x)``
-    equals ``PCA(whiten=True, eps=eps).fit(x_train).transform(x) @ components_``.
+    covariance C of the training data, exactly as in ``PCA(whiten=True, eps=eps)``. When the
+    training data has N ≥ D rows, ``transform(x)`` equals
+    ``PCA(whiten=True, eps=eps).fit(x_train).transform(x) @ components_``; with N < D, PCA keeps
+    only min(N, D) components while ZCA keeps all D (with ``eps > 0``), so the two differ.
 
     Fitted attributes: ``mean_`` (D,), ``components_`` V (D, D), ``explained_variance_`` λ (D,),
     ``whitening_matrix_`` W (D, D, symmetric) and ``n_features_in_``. The whitened training data

@@ -203,6 +203,22 @@ def test_zca_is_pca_whitening_rotated_back(device, eps):
         torch.testing.assert_close(w @ covariance(x) @ w, _eye(5, w), rtol=0, atol=1e-9)
 
 
+def test_zca_and_rotated_pca_whitening_differ_with_fewer_examples_than_features():
+    """With N < D, PCA keeps min(N, D) components and ZCA all D: the identity holds on the training
+    data (nothing of it lies outside the kept span) but not on new data."""
+    x, x_test = _data(n=4, d=6, dtype=torch.float64), _data(n=3, d=6, seed=5, dtype=torch.float64)
+    pca, zca = PCA(whiten=True, eps=0.1).fit(x), ZCA(eps=0.1).fit(x)
+    assert pca.n_components_ == 4 and zca.components_.shape == (6, 6)
+    torch.testing.assert_close(zca.transform(x), pca.transform(x) @ pca.components_)
+    assert not torch.allclose(zca.transform(x_test), pca.transform(x_test) @ pca.components_, atol=1e-3)
+
+
+def test_standardized_covariance_is_n_over_n_minus_1_times_the_correlation():
+    x = _data(n=20, dtype=torch.float64)
+    c = covariance(StandardScaler().fit_transform(x))
+    torch.testing.assert_close(c, torch.corrcoef(x.T) * 20 / 19, rtol=1e-10, atol=1e-12)
+
+
 def test_zca_is_the_whitening_closest_to_the_data(device):
     # Any whitening is Q·W_zca for an orthogonal Q; ZCA minimizes the mean squared distance to the centred data.
     x = _data(device=device, dtype=torch.float64)
