@@ -1,4 +1,4 @@
-"""Weight initialization: constant, small random, Xavier/Glorot, He/Kaiming, LeCun.
+"""Weight initialization: constant, small random, Xavier/Glorot, He/Kaiming, LeCun, orthogonal, LSUV.
 
 **Fans.** A weight of a layer has ``fan_in`` inputs per output unit and feeds ``fan_out`` outputs
 per input unit. For ``nn.Linear(in, out)`` the weight has shape ``(out, in)``; for
@@ -25,6 +25,7 @@ Xavier/Glorot  N(0, σ²) or U(−r, r)              σ² = gain² / fan_avg,  r
                (Glorot & Bengio 2010)            = gain·√(6/(fan_in + fan_out))
 He/Kaiming     N(0, σ²) or U(−r, r)              σ² = gain² / fan   (relu: gain² = 2 → 2/fan_in)
 LeCun          N(0, σ²)                          σ² = 1 / fan_in  (SELU)
+orthogonal     gain · Q, Q (semi-)orthogonal     rows of norm gain (Saxe et al. 2013)
 =============  ================================  =========================================
 
 A uniform U(−r, r) has variance r²/3, hence the √3 between the two forms.
@@ -42,6 +43,11 @@ defaults): it fills the tensor **in place** under ``torch.no_grad()`` and return
 generator it draws exactly the same numbers as PyTorch's. ``lecun_normal_`` and ``small_normal_``
 have no PyTorch namesake. A generator on another device than the tensor is accepted: the draws are
 made on the generator's device and copied.
+
+:func:`initialize` applies one scheme to every ``nn.Linear`` / ``nn.Conv*`` weight of a model and zeroes
+the biases (the one implementation; ``course_lib.models.mlp(init=...)`` and ``cnn(init=...)`` call it).
+:func:`lsuv_` is data-dependent (Mishkin & Matas 2015, "All you need is a good init"): orthogonal
+weights, then each layer in turn rescaled until its output has unit variance on a batch.
 """
 
 from __future__ import annotations
@@ -53,11 +59,11 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from ._checks import describe, generator as _check_generator, one_of, real
+from ._checks import describe, generator as _check_generator, integer, one_of, real
 
 __all__ = ["NONLINEARITIES", "MODES", "SCHEMES", "calculate_gain", "fan_in_and_fan_out", "constant_", "zeros_",
            "small_normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "lecun_normal_", "initialize"]
+           "lecun_normal_", "orthogonal_", "initialize", "lsuv_"]
 
 NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                   "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu")
@@ -227,36 +233,99 @@ def lecun_normal_(tensor: Tensor, generator: torch.Generator | None = None) -> T
     return _draw(tensor, lambda t, g: t.normal_(0.0, std, generator=g), generator)
 
 
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
+    """Orthogonal initialization (Saxe et al. 2013): ``W = gain · Q`` with ``Q`` a uniformly random (semi-)orthogonal matrix.
+
+    ``tensor``: a weight ``(out, in, *kernel)``, viewed as ``out × (in·∏kernel)``, filled in place and
+    returned. ``Q`` comes from the QR decomposition of a Gaussian matrix, its columns' signs fixed by
+    the diagonal of R (which makes Q uniform). Square: ``QᵀQ = I``, all singular values 1, so a
+    product of such layers neither shrinks nor stretches any direction; the rows have norm ``gain``
+    (each unit's ``Var(Y) = gain²·Var(X)`` for white inputs, the same as Xavier/LeCun when
+    fan_in = fan_out). Same draws as ``nn.init.orthogonal_`` with the same generator.
+    """
+    _check_tensor(tensor)
+    gain = real(gain, "gain", low=0.0)
+    if tensor.dim() < 2:
+        raise ValueError(f"orthogonal_ needs a weight with at least 2 dimensions (out, in, *kernel), got shape "
+                         f"{tuple(tensor.shape)}; a bias has no fans: initialize it with zeros_ or constant_")
+    if _empty(tensor):
+        return tensor
+    rows = tensor.size(0)
+    cols = tensor.numel() // rows
+
+    def fill(t: Tensor, g: torch.Generator | None) -> Tensor:
+        flat = t.new_empty((rows, cols)).normal_(0.0, 1.0, generator=g)
+        if rows < cols:
+            flat.t_()
+        q, r = torch.linalg.qr(flat)
+        q *= torch.diag(r, 0).sign()          # uniform over the orthogonal group
+        if rows < cols:
+            q.t_()
+        return t.view_as(q).copy_(q).mul_(gain)
+
+    return _draw(tensor, fill, generator)
+
+
 # --------------------------------------------------------------------------- whole models
 SCHEMES = ("constant", "small_normal", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
-           "lecun_normal")
-_WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+           "lecun_normal", "orthogonal")
+WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)  # the layers initialize and lsuv_ act on
+# names other libraries and papers use, and the scheme that means it here
+_ALIASES = {"he": "kaiming_normal", "he_normal": "kaiming_normal", "kaiming": "kaiming_normal",
+            "he_uniform": "kaiming_uniform", "glorot": "xavier_normal", "glorot_normal": "xavier_normal",
+            "xavier": "xavier_normal", "glorot_uniform": "xavier_uniform", "lecun": "lecun_normal",
+            "zeros": "constant", "zero": "constant", "normal": "small_normal", "ortho": "orthogonal"}
+
+
+def _scheme(scheme) -> str:
+    try:
+        return one_of(scheme, "scheme", SCHEMES)
+    except ValueError as exc:
+        alias = _ALIASES.get(scheme.strip().lower())
+        if alias is None:
+            raise
+        raise ValueError(f"{exc}: did you mean {alias!r}?") from None
 
 
 @torch.no_grad()
 def initialize(model: nn.Module, scheme: str | Callable[..., Tensor], *, generator: torch.Generator | None = None,
-               nonlinearity: str | None = None, std: float = 0.01, val: float = 0.0) -> nn.Module:
+               nonlinearity: str | None = None, std: float | None = None, val: float | None = None) -> nn.Module:
     """Initialize the weight of every ``nn.Linear`` and ``nn.Conv1d/2d/3d`` of ``model`` with ``scheme``; zero the biases.
 
-    ``scheme``: one of :data:`SCHEMES` or a function ``f(weight, generator=generator)``.
-    ``nonlinearity``: the activation that follows the layers. It sets the gain of the Xavier schemes
-    (default: none, gain 1 = the lecture's variance 1/fan_avg) and the nonlinearity of the Kaiming ones
-    (default ``"relu"``: the lecture's He, variance 2/fan_in). ``std``: of ``"small_normal"``
-    (0.01 = the lecture's ``0.01·randn``); ``val``: of ``"constant"``. Layers are visited in
-    ``model.modules()`` order, all drawing from ``generator``. Changes ``model`` in place and returns it.
+    ``scheme``: one of :data:`SCHEMES` (other libraries' names such as ``"he"`` or ``"glorot"`` are
+    refused with the name to use), or a function of the weight that fills it in place: called as
+    ``f(weight, generator=generator)`` when a generator is given, ``f(weight)`` otherwise (so
+    ``nn.init.xavier_normal_`` and ``lambda w: ...`` both work). ``nonlinearity``: the activation that
+    follows the layers. It sets the gain of the Xavier and orthogonal schemes (default: none, gain 1 =
+    the lecture's variance 1/fan_avg) and the nonlinearity of the Kaiming ones (default ``"relu"``: the
+    lecture's He, variance 2/fan_in). ``std``: of ``"small_normal"`` (0.01 = the lecture's
+    ``0.01·randn``); ``val``: of ``"constant"``. A function scheme takes none of the three (its own
+    arguments set them): passing one raises ``ValueError``. Layers are visited in ``model.modules()``
+    order, all drawing from ``generator``. Changes ``model`` in place and returns it.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {describe(model)}")
     generator = _check_generator(generator)
-    if nonlinearity is not None:
-        nonlinearity = one_of(nonlinearity, "nonlinearity", NONLINEARITIES)
+    given = {k: v for k, v in (("nonlinearity", nonlinearity), ("std", std), ("val", val)) if v is not None}
     if callable(scheme):
-        init = lambda w: scheme(w, generator=generator)  # noqa: E731
+        if given:
+            raise ValueError(f"{', '.join(f'{k}={v!r}' for k, v in given.items())}: only a scheme given by name takes "
+                             f"nonlinearity, std or val; a function scheme sets its own arguments, so wrap it: "
+                             f"lambda w, generator=None: nn.init.kaiming_normal_(w, nonlinearity='tanh', "
+                             f"generator=generator)")
+        init = (lambda w: scheme(w)) if generator is None else (lambda w: scheme(w, generator=generator))  # noqa: E731
     else:
-        scheme = one_of(scheme, "scheme", SCHEMES)
-        if scheme in ("constant", "lecun_normal", "small_normal") and nonlinearity is not None:
-            raise ValueError(f"nonlinearity only applies to the xavier and kaiming schemes, not to {scheme!r}")
-        std, val = real(std, "std", low=0.0), real(val, "val")
+        scheme = _scheme(scheme)
+        if nonlinearity is not None:
+            nonlinearity = one_of(nonlinearity, "nonlinearity", NONLINEARITIES)
+        takes = {"nonlinearity": ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal"),
+                 "std": ("small_normal",), "val": ("constant",)}
+        for key in given:
+            if scheme not in takes[key]:
+                raise ValueError(f"{key} only applies to the {', '.join(repr(t) for t in takes[key])} scheme"
+                                 f"{'s' if len(takes[key]) > 1 else ''}, not to {scheme!r}")
+        std = real(0.01 if std is None else std, "std", low=0.0)
+        val = real(0.0 if val is None else val, "val")
         gain = 1.0 if nonlinearity is None else calculate_gain(nonlinearity)
         act = "relu" if nonlinearity is None else nonlinearity
         init = {
@@ -267,10 +336,55 @@ def initialize(model: nn.Module, scheme: str | Callable[..., Tensor], *, generat
             "kaiming_uniform": lambda w: kaiming_uniform_(w, 0, "fan_in", act, generator),
             "kaiming_normal": lambda w: kaiming_normal_(w, 0, "fan_in", act, generator),
             "lecun_normal": lambda w: lecun_normal_(w, generator),
+            "orthogonal": lambda w: orthogonal_(w, gain, generator),
         }[scheme]
     for module in model.modules():
-        if isinstance(module, _WEIGHTED):
+        if isinstance(module, WEIGHTED):
             init(module.weight)
             if module.bias is not None:
                 module.bias.zero_()
+    return model
+
+
+@torch.no_grad()
+def lsuv_(model: nn.Module, x: Tensor, *, tol: float = 0.01, max_iter: int = 10,
+          generator: torch.Generator | None = None) -> nn.Module:
+    """Layer-sequential unit-variance initialization (LSUV; Mishkin & Matas 2015) on the batch ``x``.
+
+    1. every ``nn.Linear`` / ``nn.Conv*`` weight orthogonal (:func:`orthogonal_`), biases zero;
+    2. for each such layer in ``model.modules()`` order: run ``x`` through ``model``, read the
+       variance ``v`` of the layer's output (over all its values), divide its weight by ``√v``;
+       repeat until ``|v − 1| < tol`` (at most ``max_iter`` times).
+
+    Afterwards the output of every weighted layer has variance 1 on ``x`` (within ``tol``): the
+    defining property. With zero biases one rescaling per layer is exact, since the layer's input
+    is fixed once the layers before it are done. ``x``: a batch the model accepts, on the model's
+    device. Returns ``model`` (changed in place). A layer whose output is constant on ``x`` is
+    refused (``ValueError``): no rescaling gives it unit variance.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {describe(model)}")
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor (a batch of inputs), got {describe(x)}")
+    tol = real(tol, "tol", low=0.0)
+    max_iter = integer(max_iter, "max_iter", low=1)
+    initialize(model, "orthogonal", generator=generator)
+    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, WEIGHTED)]
+    if not layers:
+        raise ValueError("model has no nn.Linear or nn.Conv1d/2d/3d layer for lsuv_ to scale")
+    for name, layer in layers:
+        out = {}
+        hook = layer.register_forward_hook(lambda mod, inp, output: out.__setitem__("y", output.detach()))
+        try:
+            for _ in range(max_iter):
+                model(x)
+                var = out["y"].double().var().item()
+                if not math.isfinite(var) or var == 0.0:
+                    raise ValueError(f"lsuv_: the output of layer {name!r} has variance {var} on x; "
+                                     f"it cannot be scaled to 1 (use a batch of varied inputs)")
+                if abs(var - 1.0) < tol:
+                    break
+                layer.weight.div_(math.sqrt(var))
+        finally:
+            hook.remove()
     return model

@@ -7,8 +7,10 @@ layer can be replaced or frozen by index. Options that later lectures vary are a
   ``sigmoid``, ``identity`` (or any ``nn.Module`` class / factory),
 * ``dropout``: drop probability after each hidden activation (0 = none),
 * ``norm``: ``batch``, ``layer`` or ``None``: normalization before each activation,
-* ``init``: a function applied to every ``nn.Linear`` / ``nn.Conv*`` weight
-  (for example ``torch.nn.init.xavier_normal_``); biases are then set to zero,
+* ``init``: an initialization applied to every ``nn.Linear`` / ``nn.Conv*`` weight, biases then
+  set to zero, by :func:`course_lib.init.initialize`: a scheme name (``"kaiming_normal"``,
+  ``"xavier_normal"``, ... drawn from ``generator``) or a function of the weight (for example
+  ``torch.nn.init.xavier_normal_``),
 * ``generator``: a ``torch.Generator`` that PyTorch's default initialization draws from,
   so a model is reproducible without touching the global random state.
 """
@@ -23,9 +25,10 @@ from torch import nn
 
 from ._checks import describe, flag, integer, one_of, positive_sizes, probability
 from ._checks import generator as _check_generator
+from .init import SCHEMES, WEIGHTED, initialize
+from .init import _scheme as _check_scheme
 
-__all__ = ["ACTIVATIONS", "make_activation", "mlp", "cnn", "count_parameters", "init_weights",
-           "reset_parameters"]
+__all__ = ["ACTIVATIONS", "make_activation", "mlp", "cnn", "count_parameters", "reset_parameters"]
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -37,8 +40,6 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "sigmoid": nn.Sigmoid,
     "identity": nn.Identity,
 }
-
-_WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)  # the layers init and generator act on
 
 
 def _check_activation(activation) -> None:
@@ -83,28 +84,18 @@ def _check_norm(norm: str | None) -> str | None:
 
 
 def _check_init(init) -> None:
-    if init is not None and not callable(init):
-        raise TypeError(f"init must be a function applied to each weight (e.g. nn.init.xavier_normal_) or None, "
-                        f"got {describe(init)}")
+    if init is None or callable(init):
+        return
+    if isinstance(init, str):
+        _check_scheme(init)  # an unknown name gets initialize's message (with its hint)
+        return
+    raise TypeError(f"init must be a scheme name ({', '.join(SCHEMES)}), a function applied to each weight "
+                    f"(e.g. nn.init.xavier_normal_) or None, got {describe(init)}")
 
 
 def _check_model(model, name: str = "model") -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"{name} must be an nn.Module, got {describe(model)}")
-
-
-def init_weights(model: nn.Module, init: Callable[[torch.Tensor], object]) -> nn.Module:
-    """Apply ``init`` to the weight of every linear and convolutional layer; zero their biases."""
-    _check_model(model)
-    if init is None:
-        raise TypeError("init must be a function applied to each weight (e.g. nn.init.xavier_normal_), got None")
-    _check_init(init)
-    for module in model.modules():
-        if isinstance(module, _WEIGHTED):
-            init(module.weight)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-    return model
 
 
 @torch.no_grad()
@@ -123,7 +114,7 @@ def reset_parameters(model: nn.Module, generator: torch.Generator | None = None)
     _check_model(model)
     generator = _check_generator(generator, cpu=True)
     for module in model.modules():
-        if isinstance(module, _WEIGHTED):
+        if isinstance(module, WEIGHTED):
             nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
             if module.bias is not None:
                 fan_in, _ = nn.init._calculate_fan_in_and_fan_out(module.weight)
@@ -140,12 +131,15 @@ def _finish(build: Callable[[], list[nn.Module]], init, generator: torch.Generat
         with torch.random.fork_rng(devices=[]):  # the layers' own default draws are discarded ...
             model = nn.Sequential(*build())
         reset_parameters(model, generator)      # ... and redrawn from the generator
-    return init_weights(model, init) if init is not None else model
+    if init is None:
+        return model
+    # a scheme name draws from the generator (after the default draws); a function is called as f(weight)
+    return initialize(model, init, generator=generator if isinstance(init, str) else None)
 
 
 def mlp(in_features: int, hidden: Sequence[int], out_features: int, *, activation="relu",
         dropout: float = 0.0, input_dropout: float = 0.0, norm: str | None = None,
-        init: Callable[[torch.Tensor], object] | None = None, bias: bool = True,
+        init: str | Callable[[torch.Tensor], object] | None = None, bias: bool = True,
         generator: torch.Generator | None = None) -> nn.Sequential:
     """A fully connected network (multilayer perceptron):
 
@@ -155,7 +149,8 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int, *, activatio
     the hidden widths (``[128, 64]``; ``[]`` for a linear model). ``bias=False`` drops the hidden
     layers' biases (a layer followed by a norm never has one: the norm's β absorbs it).
     ``generator``: draw the default initialization from it (see :func:`reset_parameters`); ``init``
-    is applied after.
+    (a scheme name of :func:`course_lib.init.initialize`, drawn from ``generator`` too, or a function
+    of the weight) is applied after, and zeroes the biases.
     """
     in_features = integer(in_features, "in_features", low=1)
     hidden = positive_sizes(hidden, "hidden")
@@ -190,7 +185,7 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int, *, activatio
 
 def cnn(in_channels: int, num_classes: int, *, channels: Sequence[int] = (16, 32), kernel_size: int = 3,
         hidden: int = 64, dim: int = 2, activation="relu", dropout: float = 0.0, norm: str | None = None,
-        init: Callable[[torch.Tensor], object] | None = None,
+        init: str | Callable[[torch.Tensor], object] | None = None,
         generator: torch.Generator | None = None) -> nn.Sequential:
     """A small convolutional net: [Conv → (Norm) → act → MaxPool(2)] per entry of ``channels``,
     then global average pooling → Linear(hidden) → act → (Dropout) → Linear(num_classes).
@@ -199,7 +194,8 @@ def cnn(in_channels: int, num_classes: int, *, channels: Sequence[int] = (16, 32
     MNIST-1D (give it ``x.unsqueeze(1)`` or use ``in_channels=1`` with an ``nn.Unflatten``).
     Global pooling makes the head independent of the input size. ``hidden`` is the width of
     the one hidden layer of the head (an int). ``generator``: draw the default initialization
-    from it (see :func:`reset_parameters`); ``init`` is applied after.
+    from it (see :func:`reset_parameters`); ``init`` (a scheme name or a function of the weight, as in
+    :func:`mlp`) is applied after.
     """
     in_channels = integer(in_channels, "in_channels", low=1)
     num_classes = integer(num_classes, "num_classes", low=1)

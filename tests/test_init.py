@@ -67,6 +67,8 @@ def _pairs():
         ("small_normal_", lambda t, g: ci.small_normal_(t, generator=g),
          lambda t, g: nn.init.normal_(t, 0.0, 0.01, generator=g)),
         ("constant_", lambda t, g: ci.constant_(t, 0.3), lambda t, g: nn.init.constant_(t, 0.3)),
+        ("orthogonal_", lambda t, g: ci.orthogonal_(t, generator=g), lambda t, g: nn.init.orthogonal_(t, generator=g)),
+        ("orthogonal_ gain", lambda t, g: ci.orthogonal_(t, 5 / 3, g), lambda t, g: nn.init.orthogonal_(t, 5 / 3, g)),
     ]
 
 
@@ -169,6 +171,17 @@ def test_constant_makes_every_entry_equal(device):
     assert torch.equal(ci.zeros_(w), torch.zeros(7, 5, device=device))
 
 
+@pytest.mark.parametrize("shape", [(200, 200), (300, 200), (64, 16, 3, 3)])
+def test_orthogonal_rows_or_columns_are_orthonormal_times_the_gain(device, shape):
+    w = ci.orthogonal_(torch.empty(shape, device=device, dtype=torch.float64), gain=1.5, generator=_gen(device, 5))
+    m = w.reshape(shape[0], -1) / 1.5
+    gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m   # the smaller side is orthonormal
+    assert torch.allclose(gram, torch.eye(gram.shape[0], dtype=torch.float64, device=device), atol=1e-10)
+    if m.shape[0] == m.shape[1]:  # square: every singular value is the gain, so products of layers keep all norms
+        assert torch.allclose(torch.linalg.svdvals(w.reshape(shape[0], -1)), torch.full((shape[0],), 1.5,
+                              dtype=torch.float64, device=device))
+
+
 def test_zero_element_tensor_is_a_no_op_with_a_warning():
     with pytest.warns(UserWarning, match="zero-element"):
         ci.kaiming_normal_(torch.empty(0, 4))
@@ -218,6 +231,52 @@ def test_initialize_with_a_function_and_reproducibility():
         assert torch.equal(p, q)
 
 
+def test_initialize_calls_a_function_without_a_generator_with_the_weight_only():
+    seen = []
+    model = ci.initialize(_model(), lambda w: seen.append(tuple(w.shape)) or nn.init.constant_(w, 0.25))
+    assert seen == [(8, 3, 3, 3), (20, 288), (2, 1, 3), (5, 20)]  # model.modules() order
+    assert all(torch.all(p == (0.25 if name.endswith("weight") else 0.0)) for name, p in model.named_parameters())
+
+
+def test_initialize_orthogonal_with_the_tanh_gain():
+    layer = ci.initialize(nn.Linear(50, 50), "orthogonal", nonlinearity="tanh", generator=_gen("cpu", 6))
+    ref = nn.init.orthogonal_(torch.empty(50, 50), gain=5 / 3, generator=_gen("cpu", 6))
+    assert torch.equal(layer.weight.detach(), ref) and torch.all(layer.bias == 0)
+
+
+# ----------------------------------------------------------------- LSUV
+def _lsuv_net(bias):
+    return nn.Sequential(nn.Linear(30, 40, bias=bias), nn.Tanh(), nn.Linear(40, 40, bias=bias), nn.ReLU(),
+                         nn.Unflatten(1, (4, 10)), nn.Conv1d(4, 6, 3, bias=bias), nn.Tanh(), nn.Flatten(),
+                         nn.Linear(48, 5, bias=bias))
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_lsuv_gives_every_layer_unit_output_variance_on_the_batch(device, bias):
+    x = 3.0 * torch.randn(256, 30, generator=_gen("cpu", 7)).to(device) + 1.0
+    model = ci.lsuv_(_lsuv_net(bias).to(device), x, tol=1e-3, generator=_gen(device, 8))
+    outputs = []
+    hooks = [m.register_forward_hook(lambda mod, inp, out: outputs.append(out.var().item()))
+             for m in model.modules() if isinstance(m, ci.WEIGHTED)]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    assert len(outputs) == 4 and all(abs(v - 1) < 1e-3 for v in outputs), outputs
+    if bias:
+        assert all(torch.all(m.bias == 0) for m in model.modules() if isinstance(m, ci.WEIGHTED))
+
+
+def test_lsuv_starts_from_orthogonal_weights_rescaled_per_layer():
+    x = torch.randn(128, 30, generator=_gen("cpu", 9))
+    model = ci.lsuv_(_lsuv_net(False), x, generator=_gen("cpu", 10))
+    ortho = ci.initialize(_lsuv_net(False), "orthogonal", generator=_gen("cpu", 10))
+    for m, o in zip(model.modules(), ortho.modules()):
+        if isinstance(m, ci.WEIGHTED):  # the same directions, one positive factor per layer
+            ratio = m.weight / o.weight
+            assert ratio.min().item() > 0 and torch.allclose(ratio, ratio.mean(), rtol=1e-4)
+
+
 # ----------------------------------------------------------------- bad input
 @pytest.mark.parametrize("call, exc, match", [
     (lambda: ci.fan_in_and_fan_out(torch.empty(5)), ValueError, "at least 2 dimensions.*got shape \\(5,\\)"),
@@ -236,7 +295,28 @@ def test_initialize_with_a_function_and_reproducibility():
     (lambda: ci.xavier_normal_([[1.0, 2.0]]), TypeError, "tensor must be a torch.Tensor"),
     (lambda: ci.lecun_normal_(torch.empty(3, 4), generator=0), TypeError, "generator must be a torch.Generator"),
     (lambda: ci.initialize("model", "xavier_normal"), TypeError, "model must be an nn.Module"),
-    (lambda: ci.initialize(nn.Linear(2, 2), "glorot"), ValueError, "scheme must be one of .*got 'glorot'"),
+    (lambda: ci.initialize(nn.Linear(2, 2), "glorot"), ValueError,
+     "scheme must be one of .*got 'glorot': did you mean 'xavier_normal'\\?"),
+    (lambda: ci.initialize(nn.Linear(2, 2), "He"), ValueError, "got 'He': did you mean 'kaiming_normal'\\?"),
+    (lambda: ci.initialize(nn.Linear(2, 2), "glorot_uniform"), ValueError, "did you mean 'xavier_uniform'\\?"),
+    (lambda: ci.initialize(nn.Linear(2, 2), "swish"), ValueError, "scheme must be one of .*got 'swish'$"),
+    (lambda: ci.initialize(nn.Linear(2, 2), 3), TypeError, "scheme must be one of .*got int 3"),
+    (lambda: ci.initialize(nn.Linear(2, 2), nn.init.kaiming_normal_, nonlinearity="tanh"), ValueError,
+     "nonlinearity='tanh': only a scheme given by name takes nonlinearity, std or val"),
+    (lambda: ci.initialize(nn.Linear(2, 2), ci.small_normal_, std=0.1), ValueError,
+     "std=0.1: only a scheme given by name"),
+    (lambda: ci.initialize(nn.Linear(2, 2), nn.init.constant_, val=0.5), ValueError, "val=0.5: only a scheme"),
+    (lambda: ci.initialize(nn.Linear(2, 2), "xavier_normal", std=0.1), ValueError,
+     "std only applies to the 'small_normal' scheme, not to 'xavier_normal'"),
+    (lambda: ci.initialize(nn.Linear(2, 2), "kaiming_normal", val=1.0), ValueError,
+     "val only applies to the 'constant' scheme"),
+    (lambda: ci.orthogonal_(torch.empty(4)), ValueError, "orthogonal_ needs a weight with at least 2 dimensions"),
+    (lambda: ci.orthogonal_(torch.empty(4, 4), gain=-1), ValueError, "gain must be a real number in \\[0"),
+    (lambda: ci.lsuv_(nn.Linear(3, 2), [[1.0, 2.0, 3.0]]), TypeError, "x must be a torch.Tensor"),
+    (lambda: ci.lsuv_("model", torch.ones(2, 3)), TypeError, "model must be an nn.Module"),
+    (lambda: ci.lsuv_(nn.Tanh(), torch.ones(2, 3)), ValueError, "model has no nn.Linear or nn.Conv"),
+    (lambda: ci.lsuv_(nn.Linear(3, 1), torch.ones(4, 3)), ValueError, "has variance 0.0 on x"),
+    (lambda: ci.lsuv_(nn.Linear(3, 2), torch.randn(4, 3), max_iter=0), ValueError, "max_iter must be an int"),
     (lambda: ci.initialize(nn.Linear(2, 2), "kaiming_normal", nonlinearity="swish"), ValueError,
      "nonlinearity must be one of"),
     (lambda: ci.initialize(nn.Linear(2, 2), "constant", nonlinearity="relu"), ValueError,

@@ -2,8 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.models import (ACTIVATIONS, cnn, count_parameters, init_weights, make_activation, mlp,
-                               reset_parameters)
+from course_lib import init as ci
+from course_lib.models import ACTIVATIONS, cnn, count_parameters, make_activation, mlp, reset_parameters
 
 
 def test_mlp_layers_and_parameter_count(device):
@@ -30,9 +30,18 @@ def test_init_is_applied_and_biases_zeroed():
     for m in model:
         if isinstance(m, nn.Linear):
             assert torch.all(m.weight == 0.5) and torch.all(m.bias == 0)
-    conv = init_weights(cnn(1, 3), nn.init.zeros_)
+    conv = cnn(1, 3, init=nn.init.zeros_)
     assert all(torch.all(m.weight == 0) for m in conv if isinstance(m, (nn.Conv2d, nn.Linear)))
 
+
+@pytest.mark.parametrize("build", [lambda **kw: mlp(10, [20, 8], 3, **kw), lambda **kw: cnn(2, 4, channels=(4,), **kw)])
+def test_init_by_scheme_name_is_course_lib_initialize_drawing_from_the_generator(build):
+    model = build(init="kaiming_normal", generator=torch.Generator().manual_seed(3))
+    g = torch.Generator().manual_seed(3)
+    reference = ci.initialize(reset_parameters(build(), g), "kaiming_normal", generator=g)  # same draws, in order
+    for (name, p), q in zip(model.named_parameters(), reference.parameters()):
+        assert torch.equal(p, q), name
+    assert all(torch.all(m.bias == 0) for m in model if isinstance(m, (nn.Linear, nn.Conv2d)))
 
 def test_cnn_2d_and_1d(device):
     net2 = cnn(1, 10, channels=(8, 16)).to(device)
@@ -75,7 +84,9 @@ def test_mlp_without_hidden_layers_is_linear():
     (lambda: mlp(4, [8], 2, norm="group"), ValueError,
      r"norm must be one of 'batch', 'layer', got 'group' \(or None for no normalization\)"),
     (lambda: mlp(4, [8], 2, norm=True), TypeError, "norm must be one of 'batch', 'layer', got bool True"),
-    (lambda: mlp(4, [8], 2, init="xavier"), TypeError, "init must be a function applied to each weight .*, got str"),
+    (lambda: mlp(4, [8], 2, init="xavier"), ValueError, "scheme must be one of .*did you mean 'xavier_normal'"),
+    (lambda: mlp(4, [8], 2, init="he"), ValueError, "did you mean 'kaiming_normal'"),
+    (lambda: cnn(1, 10, init=0.1), TypeError, "init must be a scheme name .*, a function applied to each weight .*got float"),
     (lambda: mlp(4, [8], 2, bias=0), TypeError, "bias must be True or False, got int 0"),
     (lambda: mlp(4, [8], 2, generator=0), TypeError, "generator must be a torch.Generator or None, got int 0"),
     (lambda: cnn(1, 10, dim=3), ValueError, r"dim must be 1 \(sequences\) or 2 \(images\), got 3"),
@@ -94,8 +105,6 @@ def test_mlp_without_hidden_layers_is_linear():
     (lambda: make_activation(lambda: 3), TypeError, "activation factory must return an nn.Module, got int 3"),
     (lambda: count_parameters("model"), TypeError, "model must be an nn.Module, got str 'model'"),
     (lambda: count_parameters(nn.Linear(2, 2), trainable_only="no"), TypeError, "trainable_only must be True or False"),
-    (lambda: init_weights(nn.Linear(2, 2), None), TypeError, "init must be a function applied to each weight"),
-    (lambda: init_weights([nn.Linear(2, 2)], nn.init.zeros_), TypeError, "model must be an nn.Module, got list"),
 ])
 def test_bad_model_arguments(call, error, message):
     with pytest.raises(error, match=message):
