@@ -136,3 +136,114 @@ def test_axes(capsys):
         assert not ex09.check_norm_axes(answer)
         out = _out(capsys)
         assert out.startswith("[wrong]") and hint in out, out
+
+
+# ----------------------------------------------------------------- exercise 4: running averages and eval mode
+def _update(weight="new", correction=1):
+    def update(x, running_mean, running_var, momentum):
+        w = momentum if weight == "new" else 1 - momentum
+        return ((1 - w) * running_mean + w * x.mean(0),
+                (1 - w) * running_var + w * x.var(0, correction=correction))
+    return update
+
+
+def _eval(kind="running"):
+    def eval_forward(x, running_mean, running_var, gamma, beta, eps=1e-5):
+        if kind == "batch":
+            running_mean, running_var = x.mean(0), x.var(0, correction=0)
+        denom = torch.sqrt(running_var) if kind == "no_eps" else torch.sqrt(running_var + eps)
+        return gamma * (x - running_mean) / denom + beta
+    return eval_forward
+
+
+def test_running_averages_right_answer_passes(capsys):
+    assert ex09.check_running_averages(_update(), _eval())
+    assert _out(capsys).startswith("[correct]")
+
+
+def test_running_averages_not_attempted(capsys):
+    def stub(*args):
+        raise NotImplementedError
+
+    assert ex09.check_running_averages(None, None).status == "not attempted"
+    assert ex09.check_running_averages(stub, stub).status == "not attempted"
+    assert ex09.check_running_averages(_update(), stub).status == "not attempted"
+
+
+@pytest.mark.parametrize("update, eval_forward, hint", [
+    (_update(weight="old"), _eval(), "momentum convention is reversed"),
+    (_update(correction=0), _eval(), "biased batch variance"),
+    (_update(), _eval("batch"), "normalizes with the statistics of the batch it is given"),
+    (_update(), _eval("no_eps"), "eps is missing"),
+    (lambda x, m, v, mom: (m, v), _eval(), "running_mean differs from nn.BatchNorm1d's"),
+    (lambda x, m, v, mom: m, _eval(), "must return the pair (running_mean, running_var)"),
+])
+def test_running_averages_slips_get_their_hint(capsys, update, eval_forward, hint):
+    assert not ex09.check_running_averages(update, eval_forward)
+    out = _out(capsys)
+    assert out.startswith("[wrong]") and hint in out, out
+
+
+# ----------------------------------------------------------------- exercise 5: folding batch norm into a Linear
+def _fold(kind="right", as_module=False):
+    def fold(linear, bn):
+        w, b = linear.weight.detach(), linear.bias.detach()
+        var = bn.running_var + (0 if kind == "no_eps" else bn.eps)
+        std = var if kind == "var" else torch.sqrt(var)
+        s = bn.weight.detach() / std
+        bias = {"right": s * (b - bn.running_mean) + bn.bias.detach(), "no_eps": None, "var": None,
+                "lost_bias": bn.bias.detach() - s * bn.running_mean,
+                "unscaled_bias": b - s * bn.running_mean + bn.bias.detach(),
+                "no_beta": s * (b - bn.running_mean)}[kind]
+        if bias is None:
+            bias = s * (b - bn.running_mean) + bn.bias.detach()
+        weight = s[:, None] * w
+        if not as_module:
+            return weight, bias
+        out = torch.nn.Linear(w.shape[1], w.shape[0]).double()
+        with torch.no_grad():
+            out.weight.copy_(weight)
+            out.bias.copy_(bias)
+        return out
+    return fold
+
+
+def test_fold_right_answers_pass(capsys):
+    assert ex09.check_fold_bn(_fold())
+    assert ex09.check_fold_bn(_fold(as_module=True))
+    assert _out(capsys).count("[correct]") == 2
+
+
+def test_fold_not_attempted(capsys):
+    def stub(linear, bn):
+        raise NotImplementedError
+
+    assert ex09.check_fold_bn(None).status == "not attempted"
+    assert ex09.check_fold_bn(stub).status == "not attempted"
+
+
+@pytest.mark.parametrize("fold, hint", [
+    (_fold("no_eps"), "eps is missing"),
+    (_fold("var"), "divides by the variance"),
+    (_fold("lost_bias"), "bias is lost"),
+    (_fold("unscaled_bias"), "added unscaled"),
+    (_fold("no_beta"), "beta is missing"),
+    (lambda linear, bn: (linear.weight.detach().T, linear.bias.detach()), "(out_features, in_features)"),
+    (lambda linear, bn: (linear.weight.detach() * 2, linear.bias.detach()), "differs from bn(linear(x))"),
+    (lambda linear, bn: linear, "differs from bn(linear(x))"),
+])
+def test_fold_slips_get_their_hint(capsys, fold, hint):
+    assert not ex09.check_fold_bn(fold)
+    out = _out(capsys)
+    assert out.startswith("[wrong]") and hint in out, out
+
+
+def test_fold_must_not_change_the_given_layers(capsys):
+    def in_place(linear, bn):
+        weight, bias = _fold()(linear, bn)
+        with torch.no_grad():
+            linear.weight.copy_(weight)
+        return weight, bias
+
+    assert not ex09.check_fold_bn(in_place)
+    assert "fold changed the given Linear layer's weight" in _out(capsys)
