@@ -110,8 +110,9 @@ def narrow_valley(condition: float = 20.0, angle: float = 30.0, scale: float = 1
 
     R(θ) the rotation by ``angle`` degrees: the valley floor runs along (cos θ, sin θ), where the
     curvature is λ_min; across it the curvature is λ_max. Gradient ∇f = A w, minimum 0 at the origin.
-    Gradient descent is stable for lr < 2 / λ_max, and then needs about κ steps per e-fold of
-    progress along the floor: the larger κ, the worse. ``hessian`` holds A (float64).
+    Gradient descent is stable for lr < 2 / λ_max. Along the floor each step shrinks the distance
+    by 1 − lr·λ_min, so one e-fold of progress there takes about κ steps at lr = 1/λ_max and about
+    κ/2 near the best rate 2/(λ_min + λ_max): the larger κ, the worse. ``hessian`` holds A (float64).
     """
     kappa = real(condition, "condition", low=1.0)
     theta = math.radians(real(angle, "angle"))
@@ -347,11 +348,50 @@ def _draw_contours(ax, fn, xlim, ylim, levels: int, resolution: int = 160) -> No
     ax.contour(xs.numpy(), ys.numpy(), z, levels=lv, colors="0.5", linewidths=0.6)
 
 
+# How the i-th path is drawn (cycled): a line style, a marker and a width that shrink with i, so
+# that a path drawn later over an earlier one (two optimizers on the same path) leaves it visible
+# on both sides: a thick solid line with a thinner dashed one of another colour on top.
+_LINE_STYLES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "^", "v", "D", "P", "h")
+MINIMUM_COLOR = "C6"  # the palette's yellow: known minima are yellow stars edged in black
+
+
+def _path_style(i: int) -> dict[str, Any]:
+    return dict(ls=_LINE_STYLES[i % len(_LINE_STYLES)], marker=_MARKERS[i % len(_MARKERS)],
+                lw=max(3.4 - 0.7 * i, 1.2), ms=max(6.5 - 1.0 * i, 3.0))
+
+
+def _path_colors(paths: Mapping[str, Any], colors: Any) -> dict[str, Any]:
+    """One colour per path: ``colors[name]`` where given, else the next palette colour ``C0``, ``C1``, …
+    that no other path of the figure has from ``colors``."""
+    from .plots import _color
+
+    if colors is None:
+        colors = {}
+    if not isinstance(colors, Mapping):
+        raise TypeError(f"colors must be a dict {{name: colour}} (such as {{'Adam': 'C4'}}) or None, "
+                        f"got {describe(colors)}")
+    for name, value in colors.items():
+        if value is None:
+            raise TypeError(f"colors[{name!r}] must be a matplotlib colour such as 'C0', got None")
+        _color(value, f"colors[{name!r}]")
+    taken = {str(colors[name]) for name in paths if name in colors}
+    palette = [f"C{i}" for i in range(10)]
+    free = [c for c in palette if c not in taken] or palette
+    out, k = {}, 0
+    for name in paths:
+        if name in colors:
+            out[name] = colors[name]
+        else:
+            out[name], k = free[k % len(free)], k + 1
+    return out
+
+
 def _draw_points(ax, fn) -> None:
     minima = getattr(fn, "minima", None)
     if minima is not None and len(minima):
-        ax.plot(minima[:, 0], minima[:, 1], "*", color="gold", mec="black", ms=16, ls="none", label="minimum",
-                zorder=5)
+        ax.plot(minima[:, 0], minima[:, 1], "*", color=MINIMUM_COLOR, mec="black", ms=16, ls="none",
+                label="minimum", zorder=5)
     saddles = getattr(fn, "saddles", None)
     if saddles is not None and len(saddles):
         ax.plot(saddles[:, 0], saddles[:, 1], "X", color="white", mec="black", ms=12, ls="none",
@@ -371,12 +411,16 @@ def _finish(ax, fn, xlim, ylim, title) -> None:
 
 def plot_trajectories(fn: Callable[[Tensor], Tensor], paths: Mapping[str, Any], ax=None, *, title: str | None = None,
                       levels: int = 25, xlim: tuple[float, float] | None = None,
-                      ylim: tuple[float, float] | None = None):
+                      ylim: tuple[float, float] | None = None, colors: Mapping[str, Any] | None = None):
     """Draw optimizer paths over the contours of ``fn``; return the ``Axes``.
 
-    ``paths``: ``{name: path}``, each a ``(n, 2)`` tensor or a :class:`Trajectory`; one colour per
-    name (``C0``, ``C1``, … in order), a line with a dot per step, each start a black square.
-    Known minima are gold stars, saddle points white crosses. The box is the landscape's
+    ``paths``: ``{name: path}``, each a ``(n, 2)`` tensor or a :class:`Trajectory`, drawn as a line
+    with a marker per step; each start is a black square. ``colors``: ``{name: colour}``, so that
+    one optimizer keeps its colour in every figure (e.g. ``{"Adam": "C4"}``); a name it does not
+    list gets the next palette colour (``C0``, ``C1``, …) that the listed ones leave free. The i-th path
+    also gets its own line style and marker, and a line a little thinner than the one before, so a
+    path that runs on top of another leaves it visible. Known minima are yellow stars (``C6``),
+    saddle points white crosses. The box is the landscape's
     (``xlim``/``ylim`` override it; for a plain function it frames the paths); parts of a path
     outside it are cut off. Axes labelled w₁, w₂; a legend; the title defaults to the landscape's name.
     """
@@ -393,14 +437,14 @@ def plot_trajectories(fn: Callable[[Tensor], Tensor], paths: Mapping[str, Any], 
         raise TypeError(f"title must be a str or None, got {describe(title)}")
     if ax is not None and not isinstance(ax, Axes):
         raise TypeError(f"ax must be a matplotlib Axes or None, got {describe(ax)}")
+    path_colors = _path_colors(paths, colors)
     xlim, ylim = _box(fn, paths, xlim, ylim)
     with plt.rc_context(COURSE_STYLE):
         if ax is None:
             ax = plt.subplots(figsize=(6.0, 5.0), layout="constrained")[1]
         _draw_contours(ax, fn, xlim, ylim, levels)
         for i, (name, p) in enumerate(paths.items()):
-            color = f"C{i % 10}"
-            ax.plot(p[:, 0], p[:, 1], "-o", color=color, ms=3, lw=1.8, label=name, zorder=3)
+            ax.plot(p[:, 0], p[:, 1], color=path_colors[name], label=name, zorder=3 + 0.01 * i, **_path_style(i))
         if paths:
             starts = torch.stack([p[0] for p in paths.values()])
             ax.plot(starts[:, 0], starts[:, 1], "s", color="black", ms=8, ls="none", label="start", zorder=4)
@@ -410,10 +454,12 @@ def plot_trajectories(fn: Callable[[Tensor], Tensor], paths: Mapping[str, Any], 
 
 
 def plot_side_by_side(panels: Sequence[tuple[Callable[[Tensor], Tensor], Mapping[str, Any]]],
-                      titles: Sequence[str] | None = None, *, levels: int = 25, panel_size: float = 4.6):
+                      titles: Sequence[str] | None = None, *, levels: int = 25, panel_size: float = 4.6,
+                      colors: Mapping[str, Any] | None = None):
     """One row of :func:`plot_trajectories` panels, e.g. the same optimizers on two landscapes; returns the ``Figure``.
 
-    ``panels``: a list of ``(fn, paths)``; ``titles``: one per panel (default: the landscapes' names).
+    ``panels``: a list of ``(fn, paths)``; ``titles``: one per panel (default: the landscapes' names);
+    ``colors``: ``{name: colour}`` for every panel (see :func:`plot_trajectories`).
     For slides keep to two or three panels.
     """
     import matplotlib.pyplot as plt
@@ -432,19 +478,22 @@ def plot_side_by_side(panels: Sequence[tuple[Callable[[Tensor], Tensor], Mapping
         fig, axes = plt.subplots(1, len(panels), figsize=(panel_size * len(panels), panel_size * 0.95),
                                  layout="constrained", squeeze=False)
         for i, ((fn, paths), ax) in enumerate(zip(panels, axes[0])):
-            plot_trajectories(fn, paths, ax=ax, title=None if titles is None else titles[i], levels=levels)
+            plot_trajectories(fn, paths, ax=ax, title=None if titles is None else titles[i], levels=levels,
+                              colors=colors)
     return fig
 
 
 def animate_trajectories(fn: Callable[[Tensor], Tensor], paths: Mapping[str, Any], *, frames: int = 30,
                          interval: int = 150, title: str | None = None, levels: int = 20,
-                         figsize: tuple[float, float] = (5.0, 4.2), dpi: int = 60):
+                         figsize: tuple[float, float] = (5.0, 4.2), dpi: int = 60,
+                         colors: Mapping[str, Any] | None = None):
     """A matplotlib ``FuncAnimation`` of the optimizers moving over the contours, step by step.
 
     Frame j shows every path up to step ⌊j·(n − 1)/(frames − 1)⌋ with its current point, so the
     whole run fits in ``frames`` frames (``interval`` ms apart). The contours are drawn once. Show it
     in a notebook with ``HTML(anim.to_jshtml())``, or use :func:`trajectory_animation_html`. The
-    figure is closed, so it is not also shown as a still image.
+    figure is closed, so it is not also shown as a still image. ``colors`` as in
+    :func:`plot_trajectories`.
     """
     import matplotlib.pyplot as plt
     from matplotlib.animation import FuncAnimation
@@ -458,14 +507,16 @@ def animate_trajectories(fn: Callable[[Tensor], Tensor], paths: Mapping[str, Any
     if not paths:
         raise ValueError("paths is empty: give at least one {name: path}")
     n = max(len(p) for p in paths.values())
+    path_colors = _path_colors(paths, colors)
     with plt.rc_context(COURSE_STYLE):
         fig, ax = plt.subplots(figsize=figsize, dpi=dpi, layout="constrained")
         xlim, ylim = _box(fn, paths, None, None)
         _draw_contours(ax, fn, xlim, ylim, integer(levels, "levels", low=2))
         lines, heads = [], []
         for i, name in enumerate(paths):
-            (line,) = ax.plot([], [], "-", color=f"C{i % 10}", lw=2, label=name, zorder=3)
-            (head,) = ax.plot([], [], "o", color=f"C{i % 10}", mec="black", ms=8, zorder=4)
+            style = _path_style(i)
+            (line,) = ax.plot([], [], style["ls"], color=path_colors[name], lw=style["lw"], label=name, zorder=3)
+            (head,) = ax.plot([], [], style["marker"], color=path_colors[name], mec="black", ms=8, zorder=4)
             lines.append(line)
             heads.append(head)
         _draw_points(ax, fn)
@@ -497,7 +548,7 @@ _BUTTON_LABELS = {"fa-minus": "\u2212", "fa-fast-backward": "\u21e4", "fa-step-b
 
 def trajectory_animation_html(fn: Callable[[Tensor], Tensor], paths: Mapping[str, Any], *, frames: int = 30,
                               interval: int = 150, title: str | None = None, dpi: int = 60,
-                              quality: int = 60) -> str:
+                              quality: int = 60, colors: Mapping[str, Any] | None = None) -> str:
     """:func:`animate_trajectories` as a self-contained HTML string with play controls.
 
     matplotlib's ``HTMLWriter`` (what ``to_jshtml()`` uses) embeds every frame as a JPEG image of
@@ -505,7 +556,7 @@ def trajectory_animation_html(fn: Callable[[Tensor], Tensor], paths: Mapping[str
     frame at the defaults (5 × 4.2 inches at 60 dpi, quality 60). Its page loads the Font Awesome
     icons of the buttons from a CDN; here that ``<link>`` is removed and each icon replaced by a
     plain character (the buttons keep their titles), so the HTML loads nothing from outside and
-    works offline. Show it with ``IPython.display.HTML(...)``.
+    works offline. Show it with ``IPython.display.HTML(...)``. ``colors`` as in :func:`plot_trajectories`.
     """
     import re
     import tempfile
@@ -515,7 +566,7 @@ def trajectory_animation_html(fn: Callable[[Tensor], Tensor], paths: Mapping[str
     from matplotlib.animation import HTMLWriter
 
     quality = integer(quality, "quality", low=1, high=95)
-    anim = animate_trajectories(fn, paths, frames=frames, interval=interval, title=title, dpi=dpi)
+    anim = animate_trajectories(fn, paths, frames=frames, interval=interval, title=title, dpi=dpi, colors=colors)
     with tempfile.TemporaryDirectory() as tmp, plt.rc_context({"animation.frame_format": "jpeg"}):
         out = Path(tmp) / "animation.html"
         writer = HTMLWriter(fps=1000 / interval, embed_frames=True, default_mode="once")

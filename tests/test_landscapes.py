@@ -172,6 +172,39 @@ def test_plot_trajectories_labels_and_legend():
     assert ax2.get_title() == "mine" and "saddle point" in [t.get_text() for t in ax2.get_legend().get_texts()]
 
 
+def test_plot_trajectories_takes_a_colour_per_name_and_keeps_every_path_visible():
+    from matplotlib.colors import to_rgba
+
+    v, runs = _runs()
+    runs = {**runs, "copy": runs["SGD"].path}                   # a path drawn exactly on top of another
+    ax = plot_trajectories(v, runs, colors={"momentum": "C1", "Adam": "C4"})
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert to_rgba(lines["momentum"].get_color()) == to_rgba("C1")           # the mapping wins
+    assert to_rgba(lines["SGD"].get_color()) == to_rgba("C0")                # the others: free palette colours
+    assert to_rgba(lines["copy"].get_color()) == to_rgba("C2")               # C1 is momentum's
+    drawn = [lines[name] for name in runs]
+    assert len({(line.get_linestyle(), line.get_marker()) for line in drawn}) == len(drawn)
+    widths = [line.get_linewidth() for line in drawn]
+    assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1]   # the one below shows at the sides
+    star = lines["minimum"]
+    assert to_rgba(star.get_color()) == to_rgba("C6") and star.get_marker() == "*"   # a palette colour
+    fig = plot_side_by_side([(v, runs)], colors={"SGD": "C3"})
+    assert to_rgba({l.get_label(): l for l in fig.axes[0].get_lines()}["SGD"].get_color()) == to_rgba("C3")
+    anim = animate_trajectories(v, runs, frames=2, colors={"SGD": "C5"})
+    assert to_rgba({l.get_label(): l for l in anim._fig.axes[0].get_lines()}["SGD"].get_color()) == to_rgba("C5")
+
+
+def test_landscape_module_uses_only_palette_colours():
+    import inspect
+    import re
+
+    import course_lib.landscapes as module
+
+    named = set(re.findall(r"""color\s*=\s*["']([a-z]+)["']""", inspect.getsource(module)))
+    neutral = {"black", "white", "none"}
+    assert named <= neutral, f"named colours outside the palette: {named - neutral}"
+
+
 def test_plot_a_plain_function_frames_the_paths():
     path = torch.tensor([[0.0, 0.0], [2.0, 1.0], [4.0, 3.0]])
     ax = plot_trajectories(lambda w: (w**2).sum(-1), {"run": path})
@@ -251,6 +284,12 @@ BAD = [
     (lambda: plot_trajectories(saddle(), {"a": torch.zeros(3, 2)}, ax="left"), TypeError, "ax must be a matplotlib"),
     (lambda: plot_trajectories(saddle(), {"a": torch.zeros(3, 2)}, xlim=(1, -1)), ValueError,
      r"xlim must be \(low, high\)"),
+    (lambda: plot_trajectories(saddle(), {"a": torch.zeros(3, 2)}, colors=["C0"]), TypeError,
+     r"colors must be a dict \{name: colour\}"),
+    (lambda: plot_trajectories(saddle(), {"a": torch.zeros(3, 2)}, colors={"a": "no-such-colour"}), ValueError,
+     r"colors\['a'\] must be a matplotlib colour such as 'C0'"),
+    (lambda: plot_trajectories(saddle(), {"a": torch.zeros(3, 2)}, colors={"a": None}), TypeError,
+     r"colors\['a'\] must be a matplotlib colour"),
     (lambda: plot_side_by_side([]), TypeError, "panels must be a non-empty list"),
     (lambda: plot_side_by_side([(saddle(), {})], titles=["a", "b"]), ValueError, "one title per panel"),
     (lambda: animate_trajectories(saddle(), {"a": torch.zeros(3, 2)}, frames=500), ValueError,
