@@ -32,9 +32,18 @@ arguments and defaults, the same learning rates step by step, ``get_last_lr()``,
 ``state_dict`` with the same entries, so a state saved by one loads into the other. They subclass
 PyTorch's base class ``LRScheduler``, which keeps the bookkeeping (``last_epoch`` counts the calls
 to ``step()``, ``base_lrs`` holds η₀ of each group, ``step()`` writes the new rates into the
-optimizer). What each class adds is ``get_lr()``: the formula above, in closed form. (PyTorch
-computes most of them recursively from the previous rate, η_t = η_{t−1} · γ and so on; the two
-agree to float rounding as long as nothing else changes the rates.)
+optimizer). What each class adds is the formula above, in ``_get_closed_form_lr()``, and one
+step of it, in ``get_lr()``.
+
+As PyTorch's, the decay schedules (step, piecewise, exponential, 1/t, cosine) are *chainable*:
+``step()`` calls ``get_lr()``, which takes each group's current rate and applies one step of the
+schedule to it (η_t = γ · η_{t−1} at a step of ``StepLR``, and so on), never starting again from η₀.
+Alone they give the formula, to float rounding; and they compose with whatever else changes the
+rate: a second scheduler on the same optimizer, ``ChainedScheduler``, a warm-up in ``SequentialLR``
+or a rate set by hand. ``step(epoch)`` (deprecated in PyTorch) and ``SequentialLR``'s milestones use
+the closed form. Warm restarts and the cyclic schedule are computed from η₀ each step, as in
+PyTorch (a restart is a restart); ``ReduceLROnPlateau`` multiplies the current rate. A rate held in
+a tensor (``lr=torch.tensor(0.1)``) is updated in place, as PyTorch does.
 
 The usual loop calls ``scheduler.step()`` once per epoch, after the optimizer's steps;
 ``CyclicLR`` (and warm restarts, if wanted) once per batch. With :func:`course_lib.training.fit`,
@@ -95,7 +104,32 @@ def _per_group(value: Any, name: str, optimizer: Optimizer, **limits: Any) -> li
     return [real(value, name, **limits)] * groups
 
 
+# --------------------------------------------------------------------------- writing rates into the optimizer
+def _current_lrs(optimizer: Optimizer) -> list[float | Tensor]:
+    """Each group's rate now; a tensor rate is copied (so the list never aliases the optimizer's)."""
+    return [g["lr"].clone() if isinstance(g["lr"], Tensor) else g["lr"] for g in optimizer.param_groups]
+
+
+def _set(group: dict, key: str, value: float | Tensor) -> None:
+    """``group[key] = value``, but a tensor rate is filled in place: the optimizer keeps the same tensor."""
+    if isinstance(group[key], Tensor):
+        group[key].fill_(value.reshape(()) if isinstance(value, Tensor) else value)
+    else:
+        group[key] = value
+
+
+def _warn_outside_step(scheduler: LRScheduler) -> None:
+    """``get_lr()`` gives the *next* rates from the current ones: only ``step()`` should call it (as in PyTorch)."""
+    if not scheduler._get_lr_called_within_step:
+        warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+                      UserWarning, stacklevel=3)
+
+
 # --------------------------------------------------------------------------- the decay schedules
+# Each one is chainable, as PyTorch's are: get_lr() takes the rates the optimizer has now and applies one
+# step of the schedule to them, η_t = η_{t−1} · (η_t / η_{t−1} of the formula); it never starts again from
+# η₀, so another scheduler, a warm-up or a rate set by hand is kept. The formula itself is
+# _get_closed_form_lr(), which step(epoch) uses (and SequentialLR at its milestones).
 class StepLR(LRScheduler):
     """Step decay: multiply the learning rate by ``gamma`` every ``step_size`` epochs.
 
@@ -103,6 +137,9 @@ class StepLR(LRScheduler):
 
     ``StepLR(optimizer, step_size=30, gamma=0.1)`` on an optimizer with lr = 0.05 (η₀ = 0.05): 0.05 for
     t < 30, 0.005 for 30 ≤ t < 60, 0.0005 for 60 ≤ t < 90, ...
+
+    Each ``step()`` multiplies the current rate by γ when t is a multiple of ``step_size``, so the
+    decay combines with whatever else changes the rate (another scheduler, a warm-up, a hand edit).
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
@@ -111,7 +148,15 @@ class StepLR(LRScheduler):
         self.gamma = _gamma(gamma)
         super().__init__(optimizer, _last_epoch(last_epoch))
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | Tensor]:
+        """One step: η_t = γ · η_{t−1} at t = step_size, 2·step_size, ...; η_t = η_{t−1} otherwise."""
+        _warn_outside_step(self)
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return _current_lrs(self.optimizer)
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float | Tensor]:
+        """η_t = η₀ · γ^⌊t / step_size⌋."""
         return [lr0 * self.gamma ** (self.last_epoch // self.step_size) for lr0 in self.base_lrs]
 
 
@@ -122,22 +167,28 @@ class MultiStepLR(LRScheduler):
 
     ``MultiStepLR(optimizer, milestones=[30, 80], gamma=0.1)``: η₀ before epoch 30, η₀/10 until 80,
     η₀/100 after. The deck's "η = 0.1, then 0.0001 at epoch 50" is ``milestones=[50], gamma=0.001``.
-    ``milestones`` must be increasing epoch numbers (stored as a ``Counter``, as PyTorch does).
+    ``milestones``: epoch numbers, in any order, stored as a ``Counter`` as PyTorch does: a milestone
+    given twice multiplies by γ twice.
     """
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         _optimizer(optimizer)
         if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Iterable):
-            raise TypeError(f"milestones must be a list of increasing epoch numbers, got {describe(milestones)}")
-        values = [integer(m, "milestones[]", low=0) for m in milestones]
-        if any(b <= a for a, b in zip(values, values[1:])):
-            raise ValueError(f"milestones must be strictly increasing epoch numbers, got {values}")
-        self.milestones = Counter(values)
+            raise TypeError(f"milestones must be a list of epoch numbers, got {describe(milestones)}")
+        self.milestones = Counter(integer(m, "milestones[]", low=0) for m in milestones)
         self.gamma = _gamma(gamma)
         super().__init__(optimizer, _last_epoch(last_epoch))
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | Tensor]:
+        """One step: η_t = γ^c · η_{t−1}, c = how many times t is among the milestones (0: unchanged)."""
+        _warn_outside_step(self)
+        if self.last_epoch not in self.milestones:
+            return _current_lrs(self.optimizer)
+        return [group["lr"] * self.gamma ** self.milestones[self.last_epoch] for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float | Tensor]:
+        """η_t = η₀ · γ^(number of milestones m_i ≤ t)."""
         passed = bisect.bisect_right(sorted(self.milestones.elements()), self.last_epoch)
         return [lr0 * self.gamma ** passed for lr0 in self.base_lrs]
 
@@ -153,7 +204,15 @@ class ExponentialLR(LRScheduler):
         self.gamma = _gamma(gamma)
         super().__init__(optimizer, _last_epoch(last_epoch))
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | Tensor]:
+        """One step: η_t = γ · η_{t−1} (the constructor's own first step keeps the rates)."""
+        _warn_outside_step(self)
+        if self._is_initial:
+            return _current_lrs(self.optimizer)
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float | Tensor]:
+        """η_t = η₀ · γ^t."""
         return [lr0 * self.gamma ** self.last_epoch for lr0 in self.base_lrs]
 
 
@@ -164,7 +223,8 @@ class ExponentialDecayLR(LRScheduler):
         staircase:  η_t = η₀ · γ^⌊t / N⌋
 
     The deck's η(n) = η₀ / γ^(n/N) with its γ = 10 is ``gamma=0.1`` here. ``staircase=True`` gives
-    exactly ``StepLR(step_size=N, gamma=γ)``; ``step_size=1`` gives ``ExponentialLR(gamma)``.
+    exactly ``StepLR(step_size=N, gamma=γ)``; ``step_size=1`` gives ``ExponentialLR(gamma)``. Chainable
+    like them: each ``step()`` multiplies the current rate by γ^(1/N) (by γ every N steps).
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, step_size: int = 1, staircase: bool = False,
@@ -175,7 +235,21 @@ class ExponentialDecayLR(LRScheduler):
         self.staircase = _checks.flag(staircase, "staircase")
         super().__init__(optimizer, _last_epoch(last_epoch))
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | Tensor]:
+        """One step: smooth η_t = γ^(1/N) · η_{t−1}; staircase η_t = γ · η_{t−1} at t = N, 2N, ..."""
+        _warn_outside_step(self)
+        if self.staircase:   # as StepLR
+            if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+                return _current_lrs(self.optimizer)
+            factor = self.gamma
+        else:                # as ExponentialLR
+            if self._is_initial:
+                return _current_lrs(self.optimizer)
+            factor = self.gamma if self.step_size == 1 else self.gamma ** (1.0 / self.step_size)
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float | Tensor]:
+        """η_t = η₀ · γ^(t/N), or η₀ · γ^⌊t/N⌋ in a staircase."""
         n = self.last_epoch // self.step_size if self.staircase else self.last_epoch / self.step_size
         return [lr0 * self.gamma ** n for lr0 in self.base_lrs]
 
@@ -186,6 +260,7 @@ class InverseTimeLR(LRScheduler):
         η_t = η₀ / (1 + k · t)
 
     The rate halves at t = 1/k, is a tenth at t = 9/k, and decays more slowly than any exponential.
+    Chainable: each ``step()`` multiplies the current rate by (1 + k(t − 1)) / (1 + k t).
     """
 
     def __init__(self, optimizer: Optimizer, k: float, last_epoch: int = -1) -> None:
@@ -193,7 +268,17 @@ class InverseTimeLR(LRScheduler):
         self.k = real(k, "k", low=0.0)
         super().__init__(optimizer, _last_epoch(last_epoch))
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | Tensor]:
+        """One step: η_t = η_{t−1} · (1 + k (t − 1)) / (1 + k t)."""
+        _warn_outside_step(self)
+        t = self.last_epoch
+        if self._is_initial or t == 0:
+            return _current_lrs(self.optimizer)
+        factor = (1.0 + self.k * (t - 1)) / (1.0 + self.k * t)
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float | Tensor]:
+        """η_t = η₀ / (1 + k t)."""
         return [lr0 / (1.0 + self.k * self.last_epoch) for lr0 in self.base_lrs]
 
 
@@ -210,6 +295,14 @@ class CosineAnnealingLR(LRScheduler):
 
     Past ``T_max`` the cosine carries on (the rate rises again towards η₀ at t = 2 T_max), as
     PyTorch's does; for restarts use :class:`CosineAnnealingWarmRestarts`.
+
+    Chainable, as PyTorch's: each ``step()`` moves the current rate's distance to η_min by the ratio
+    of two consecutive cosine factors,
+
+        η_t = η_min + (η_{t−1} − η_min) · (1 + cos(π t / T_max)) / (1 + cos(π (t − 1) / T_max)),
+
+    which is the formula above as long as nothing else changes the rate. (Where the denominator
+    is 0, at the bottom t − 1 = T_max, 3 T_max, ..., the step adds ½ (η₀ − η_min)(1 − cos(π / T_max)).)
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
@@ -218,7 +311,20 @@ class CosineAnnealingLR(LRScheduler):
         self.eta_min = real(eta_min, "eta_min", low=0.0)
         super().__init__(optimizer, _last_epoch(last_epoch))
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | Tensor]:
+        """One step of the cosine from the current rates (see the class docstring)."""
+        _warn_outside_step(self)
+        t, T_max, eta_min = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return _current_lrs(self.optimizer)
+        if (t - 1 - T_max) % (2 * T_max) == 0:   # leaving the bottom of the cosine
+            return [group["lr"] + (lr0 - eta_min) * (1 - math.cos(math.pi / T_max)) / 2
+                    for lr0, group in zip(self.base_lrs, self.optimizer.param_groups)]
+        ratio = (1 + math.cos(math.pi * t / T_max)) / (1 + math.cos(math.pi * (t - 1) / T_max))
+        return [ratio * (group["lr"] - eta_min) + eta_min for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float | Tensor]:
+        """η_t = η_min + ½ (η₀ − η_min)(1 + cos(π t / T_max))."""
         return [_cosine(lr0, self.eta_min, self.last_epoch / self.T_max) for lr0 in self.base_lrs]
 
 
@@ -261,18 +367,23 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         if epoch is None:                      # one more epoch: T_cur + 1, restart when it reaches T_i
             self.last_epoch += 1
             self.T_cur += 1
-            if self.T_cur >= self.T_i:
-                self.T_cur, self.T_i = self.T_cur - self.T_i, self.T_i * self.T_mult
+            if self.T_cur >= self.T_i:         # modulo, as PyTorch: a T_cur set by hand past T_i wraps too
+                self.T_cur, self.T_i = self.T_cur % self.T_i, self.T_i * self.T_mult
         else:
             epoch = real(epoch, "epoch", low=0.0)
             self.T_cur, self.T_i = self._locate(epoch)
             self.last_epoch = math.floor(epoch)
-        self._get_lr_called_within_step = False  # the state has the same entries as PyTorch's
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._get_lr_called_within_step = True
+        try:
+            for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+                _set(group, "lr", lr)
+        finally:
+            self._get_lr_called_within_step = False  # the state has the same entries as PyTorch's
+        self._last_lr = _current_lrs(self.optimizer)
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | Tensor]:
+        """η_min + ½ (η₀ − η_min)(1 + cos(π T_cur / T_i)) from η₀, as in PyTorch: a restart is a restart."""
+        _warn_outside_step(self)
         return [_cosine(lr0, self.eta_min, self.T_cur / self.T_i) for lr0 in self.base_lrs]
 
 
@@ -320,14 +431,15 @@ class CyclicLR(LRScheduler):
         self.cycle_momentum = _checks.flag(cycle_momentum, "cycle_momentum")
         if last_epoch == -1:
             for group, lr in zip(optimizer.param_groups, base_lrs):
-                group["lr"] = lr
+                _set(group, "lr", lr)
         if self.cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
                 raise ValueError(f"cycle_momentum=True needs an optimizer with momentum or betas (SGD, Adam, ...), "
                                  f"got {type(optimizer).__name__}; pass cycle_momentum=False")
             self.use_beta1 = "betas" in optimizer.defaults
-            self.base_momentums = _per_group(base_momentum, "base_momentum", optimizer, low=0.0, high=1.0)
-            self.max_momentums = _per_group(max_momentum, "max_momentum", optimizer, low=0.0, high=1.0)
+            # any numbers, as PyTorch (its own tests cycle momenta from 1 to 12)
+            self.base_momentums = _per_group(base_momentum, "base_momentum", optimizer)
+            self.max_momentums = _per_group(max_momentum, "max_momentum", optimizer)
             if last_epoch == -1:
                 for group, m_max, m_base in zip(optimizer.param_groups, self.max_momentums, self.base_momentums):
                     self._set_momentum(group, m_max)
@@ -352,6 +464,8 @@ class CyclicLR(LRScheduler):
             group["momentum"] = momentum
 
     def get_lr(self) -> list[float]:
+        """The closed form at t = ``last_epoch``, from base_lr and max_lr (as PyTorch's: not chainable)."""
+        _warn_outside_step(self)
         t = self.last_epoch
         cycle = math.floor(1 + t / self.total_size)             # c = 1, 2, ...
         x = 1.0 + t / self.total_size - cycle                   # position in the cycle, in [0, 1)
@@ -414,7 +528,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown = integer(cooldown, "cooldown", low=0)
         self.eps = real(eps, "eps", low=0.0)
         self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._last_lr = _current_lrs(optimizer)
         self._init_is_better(one_of(mode, "mode", ("min", "max")), real(threshold, "threshold", low=0.0),
                              one_of(threshold_mode, "threshold_mode", ("rel", "abs")))
         self.best = self.mode_worse
@@ -459,7 +573,7 @@ class ReduceLROnPlateau(LRScheduler):
         if self.num_bad_epochs > self.patience:
             self._reduce_lr()
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = _current_lrs(self.optimizer)
 
     def _reduce_lr(self) -> None:
         groups = self.optimizer.param_groups
@@ -472,7 +586,7 @@ class ReduceLROnPlateau(LRScheduler):
             old = float(group["lr"])
             new = max(old * self.factor, min_lr)
             if old - new > self.eps:
-                group["lr"] = new
+                _set(group, "lr", new)   # a tensor rate is filled in place
 
     def get_lr(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]

@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 import torch
-from torch import nn
+from torch import Tensor, nn
 from torch.optim import lr_scheduler as T
 
 from course_lib import schedules as S
@@ -382,8 +382,7 @@ BAD = [
     (lambda: S.StepLR(_opt(), step_size=3, gamma=-0.1), ValueError, r"gamma must be a real number in \(0, inf\)"),
     (lambda: S.StepLR("sgd", step_size=3), TypeError, "optimizer must be a torch.optim.Optimizer, got str"),
     (lambda: S.StepLR(_opt(), 3, last_epoch=-2), ValueError, "last_epoch must be an int in"),
-    (lambda: S.MultiStepLR(_opt(), milestones=[30, 10]), ValueError, r"strictly increasing .*, got \[30, 10\]"),
-    (lambda: S.MultiStepLR(_opt(), milestones=[10, 10]), ValueError, "strictly increasing"),
+    (lambda: S.CyclicLR(_opt(), 0.01, 0.1, base_momentum="0.8"), TypeError, "base_momentum must be a real number"),
     (lambda: S.MultiStepLR(_opt(), milestones=30), TypeError, "milestones must be a list"),
     (lambda: S.MultiStepLR(_opt(), milestones=[-1, 3]), ValueError, r"milestones\[\] must be an int in \[0, inf\)"),
     (lambda: S.ExponentialLR(_opt(), gamma=0), ValueError, "gamma must be a real number in"),
@@ -526,3 +525,229 @@ def test_resuming_with_last_epoch(name, kwargs):
         assert not torch.allclose(torch.tensor(runs[T]), torch.tensor(expected[22:]))
     else:
         _close(runs[T], expected[22:])
+
+
+# ----------------------------------------------------------------- chainable, as torch's: composition with others
+# (id, the course's scheduler, torch's twin); for the two schedules torch lacks, the torch scheduler that steps alike
+def _inverse_time_twin(k):
+    return lambda opt: T.MultiplicativeLR(opt, lambda t: (1 + k * (t - 1)) / (1 + k * t))
+
+
+def _closed_form_twin(case):
+    """The torch scheduler to compare with inside SequentialLR, which restarts a schedule from its closed form
+    at its milestone: torch's twin, or for 1/t LambdaLR (MultiplicativeLR has no closed form)."""
+    if case[0] == "InverseTimeLR":
+        return lambda opt: T.LambdaLR(opt, lambda t: 1 / (1 + 0.3 * t))
+    return case[2]
+
+
+CHAIN_CASES = [(f"{name}-{i}", (lambda o, n=name, kw=kw: getattr(S, n)(o, **kw)),
+                (lambda o, n=name, kw=kw: getattr(T, n)(o, **kw))) for i, (name, kw) in enumerate(CASES)] + [
+    ("ExponentialDecayLR-smooth", lambda o: ExponentialDecayLR(o, gamma=0.1, step_size=8),
+     lambda o: T.ExponentialLR(o, gamma=0.1 ** (1 / 8))),
+    ("ExponentialDecayLR-staircase", lambda o: ExponentialDecayLR(o, gamma=0.5, step_size=4, staircase=True),
+     lambda o: T.StepLR(o, step_size=4, gamma=0.5)),
+    ("InverseTimeLR", lambda o: InverseTimeLR(o, k=0.3), _inverse_time_twin(0.3)),
+]
+CHAIN_IDS = [c[0] for c in CHAIN_CASES]
+CHAIN_STEPS = 30
+
+
+def _tight(a, b):
+    """Two lr trajectories equal to 1e-12, relative."""
+    torch.testing.assert_close(torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64),
+                               rtol=1e-12, atol=0)
+
+
+def _trajectory(build, steps=CHAIN_STEPS, edit=None, tensor_lr=False):
+    """Build schedulers on a fresh optimizer (``build(opt)`` returns the ones to step, in order), step them
+    together ``steps`` times; the rates before the first step and after each one. ``edit(opt, t)`` may change
+    the rates by hand before step t."""
+    lrs = [torch.tensor(lr, dtype=torch.float64) for lr in LRS] if tensor_lr else LRS
+    opt = _optimizer(lrs=lrs)
+    schedulers = build(opt)
+    rates = [_lrs(opt)]
+    for t in range(steps):
+        if edit is not None:
+            edit(opt, t)
+        opt.step()
+        for s in schedulers:
+            s.step()
+        rates.append(_lrs(opt))
+    return rates
+
+
+def test_the_issue_examples_compose_as_in_torch():
+    for module in (S, T):
+        opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.05)
+        step, multi = module.StepLR(opt, 3, 0.1), module.MultiStepLR(opt, [3], 0.1)
+        for _ in range(3):
+            opt.step(), step.step(), multi.step()
+        assert opt.param_groups[0]["lr"] == pytest.approx(0.0005, rel=1e-12)   # both cut at epoch 3
+        opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.05)
+        T.ChainedScheduler([T.LinearLR(opt, start_factor=0.4, total_iters=4), module.MultiStepLR(opt, [10])])
+        assert opt.param_groups[0]["lr"] == pytest.approx(0.02, rel=1e-12)    # the warm-up's start is kept
+
+
+@pytest.mark.parametrize("case", CHAIN_CASES, ids=CHAIN_IDS)
+def test_stacked_on_another_scheduler_like_torch(case):
+    _, ours, theirs = case
+    for second in ("MultiStepLR", "ExponentialLR"):          # a second scheduler on the same optimizer
+        kw = dict(milestones=[4, 9, 9], gamma=0.5) if second == "MultiStepLR" else dict(gamma=0.93)
+        got = _trajectory(lambda o: [ours(o), getattr(S, second)(o, **kw)])
+        expected = _trajectory(lambda o: [theirs(o), getattr(T, second)(o, **kw)])
+        _tight(got, expected)
+        _tight(_trajectory(lambda o: [getattr(S, second)(o, **kw), ours(o)]),  # the other order too
+               _trajectory(lambda o: [getattr(T, second)(o, **kw), theirs(o)]))
+
+
+@pytest.mark.parametrize("case", CHAIN_CASES, ids=CHAIN_IDS)
+def test_in_torchs_chained_scheduler_like_torch(case):
+    _, ours, theirs = case
+
+    def chained(make):
+        return lambda o: [T.ChainedScheduler([T.LinearLR(o, start_factor=0.2, total_iters=6), make(o),
+                                              T.ExponentialLR(o, gamma=0.97)])]
+
+    _tight(_trajectory(chained(ours)), _trajectory(chained(theirs)))
+
+
+@pytest.mark.parametrize("case", CHAIN_CASES, ids=CHAIN_IDS)
+def test_in_torchs_sequential_lr_after_a_warm_up_and_before_another(case):
+    _, ours, theirs = case[0], case[1], _closed_form_twin(case)
+
+    def warm_up_then(make):  # the usual warm-up: LinearLR for 5 steps, then the schedule
+        return lambda o: [T.SequentialLR(o, [T.LinearLR(o, start_factor=0.1, total_iters=5), make(o)],
+                                         milestones=[5])]
+
+    def then_exponential(make):  # the schedule first, then another from epoch 12
+        return lambda o: [T.SequentialLR(o, [make(o), T.ExponentialLR(o, gamma=0.9)], milestones=[12])]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's warning about the order of the first steps in SequentialLR
+        for wrap in (warm_up_then, then_exponential):
+            _tight(_trajectory(wrap(ours)), _trajectory(wrap(theirs)))
+
+
+@pytest.mark.parametrize("case", CHAIN_CASES, ids=CHAIN_IDS)
+def test_a_rate_set_by_hand_mid_run_like_torch(case):
+    _, ours, theirs = case
+
+    def edit(opt, t):
+        if t in (10, 17):
+            for g in opt.param_groups:
+                g["lr"] = g["lr"] * 0.3 + 0.001
+
+    got, expected = _trajectory(lambda o: [ours(o)], edit=edit), _trajectory(lambda o: [theirs(o)], edit=edit)
+    _tight(got, expected)
+
+
+@pytest.mark.parametrize("case", CHAIN_CASES, ids=CHAIN_IDS)
+def test_tensor_rates_are_updated_in_place_like_torch(case):
+    _, ours, theirs = case
+    opts = {}
+    for key, make in (("ours", ours), ("torch", theirs)):
+        opt = _optimizer(lrs=[torch.tensor(lr, dtype=torch.float64) for lr in LRS])
+        tensors = [g["lr"] for g in opt.param_groups]
+        sched = make(opt)
+        for _ in range(CHAIN_STEPS):
+            opt.step()
+            sched.step()
+            assert all(g["lr"] is t for g, t in zip(opt.param_groups, tensors))   # the same tensor objects
+            last = sched.get_last_lr()
+            assert all(isinstance(v, Tensor) and v is not t for v, t in zip(last, tensors))  # copies
+        opts[key] = opt
+    _tight(_lrs(opts["ours"]), _lrs(opts["torch"]))
+    _tight(_trajectory(lambda o: [ours(o)], tensor_lr=True), _trajectory(lambda o: [theirs(o)], tensor_lr=True))
+
+
+def test_plateau_fills_a_tensor_rate_in_place_like_torch():
+    metrics = _metrics()
+    rates = {}
+    for module in (S, T):
+        opt = _optimizer(lrs=[torch.tensor(lr, dtype=torch.float64) for lr in LRS])
+        tensors = [g["lr"] for g in opt.param_groups]
+        sched = module.ReduceLROnPlateau(opt, patience=1, factor=0.5)
+        rates[module] = _run(opt, sched, 40, metrics)[0]
+        assert all(g["lr"] is t for g, t in zip(opt.param_groups, tensors))
+        assert all(isinstance(v, Tensor) and v is not t for v, t in zip(sched.get_last_lr(), tensors))
+    assert rates[S] == rates[T] and len({tuple(r) for r in rates[T]}) >= 3
+
+
+CLOSED_FORM = {  # the formula, to check step(epoch) against it
+    "StepLR": lambda lr0, t, kw: lr0 * kw.get("gamma", 0.1) ** (t // kw["step_size"]),
+    "MultiStepLR": lambda lr0, t, kw: lr0 * kw.get("gamma", 0.1) ** sum(m <= t for m in kw["milestones"]),
+    "ExponentialLR": lambda lr0, t, kw: lr0 * kw["gamma"] ** t,
+    "CosineAnnealingLR": lambda lr0, t, kw: (kw.get("eta_min", 0.0) + (lr0 - kw.get("eta_min", 0.0))
+                                             * (1 + math.cos(math.pi * t / kw["T_max"])) / 2),
+}
+
+
+@pytest.mark.parametrize("name,kwargs", [c for c in CASES if c[0] in CLOSED_FORM] +
+                         [("MultiStepLR", dict(milestones=[9, 3, 3, 20], gamma=0.5))])
+def test_step_with_an_epoch_uses_the_closed_form_like_torch(name, kwargs):
+    epochs = [5, 17, 3, 40, 41, 0, 29, 60]
+    ref_opt, ref, our_opt, ours = _pair(name, kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # step(epoch) is deprecated in torch
+        for epoch in epochs:
+            ref.step(epoch), ours.step(epoch)
+            _tight(_lrs(our_opt), _lrs(ref_opt))
+            _tight(_lrs(our_opt), [CLOSED_FORM[name](lr0, epoch, kwargs) for lr0 in LRS])
+            for _ in range(3):  # plain steps go on from there
+                ref.step(), ours.step()
+                _tight(_lrs(our_opt), _lrs(ref_opt))
+
+
+def test_the_closed_form_of_the_schedules_torch_lacks():
+    for make, formula in ((lambda o: ExponentialDecayLR(o, gamma=0.1, step_size=8), lambda t: 0.1 ** (t / 8)),
+                          (lambda o: ExponentialDecayLR(o, gamma=0.5, step_size=4, staircase=True),
+                           lambda t: 0.5 ** (t // 4)),
+                          (lambda o: InverseTimeLR(o, k=0.3), lambda t: 1 / (1 + 0.3 * t))):
+        opt = _optimizer()
+        sched = make(opt)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for epoch in (7, 30, 2, 0, 13):
+                sched.step(epoch)
+                _tight(_lrs(opt), [lr0 * formula(epoch) for lr0 in LRS])
+
+
+def test_get_lr_outside_step_warns_as_torch():
+    for module in (S, T):
+        sched = module.StepLR(_optimizer(), step_size=3)
+        with pytest.warns(UserWarning, match="get_last_lr"):
+            sched.get_lr()
+
+
+def test_multistep_accepts_repeated_and_unsorted_milestones_like_torch():
+    kwargs = dict(milestones=[12, 3, 7, 3, 12, 12], gamma=0.5)     # 3 twice, 12 three times
+    ref_opt, ref, our_opt, ours = _pair("MultiStepLR", kwargs)
+    assert ours.milestones == ref.milestones
+    got, expected = _run(our_opt, ours, CHAIN_STEPS)[0], _run(ref_opt, ref, CHAIN_STEPS)[0]
+    _tight(got, expected)
+    assert got[3][0] == pytest.approx(0.1 * 0.25) and got[12][0] == pytest.approx(0.1 * 0.5 ** 6)
+
+
+def test_cyclic_accepts_momenta_above_one_like_torch():
+    kwargs = dict(base_lr=0.01, max_lr=0.1, step_size_up=4, base_momentum=1.0, max_momentum=12.0)
+    ref_opt, ref, our_opt, ours = _pair("CyclicLR", kwargs)
+    ref_rates, ref_m = _run(ref_opt, ref, CHAIN_STEPS)
+    our_rates, our_m = _run(our_opt, ours, CHAIN_STEPS)
+    _tight(our_rates, ref_rates)
+    _tight(our_m, ref_m)
+    assert max(max(m) for m in our_m) == pytest.approx(12.0) and min(min(m) for m in our_m) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("T_mult", [1, 2])
+def test_warm_restarts_take_a_hand_set_T_cur_modulo_the_period_like_torch(T_mult):
+    ref_opt, ref, our_opt, ours = _pair("CosineAnnealingWarmRestarts", dict(T_0=10, T_mult=T_mult))
+    for _ in range(3):
+        ref_opt.step(), our_opt.step()
+        ref.step(), ours.step()
+    ref.T_cur = ours.T_cur = 34                                # more than three periods past: wraps to 35 % 10
+    for _ in range(CHAIN_STEPS):
+        ref_opt.step(), our_opt.step()
+        ref.step(), ours.step()
+        _tight(_lrs(our_opt), _lrs(ref_opt))
+        assert (ours.T_cur, ours.T_i) == (ref.T_cur, ref.T_i)
