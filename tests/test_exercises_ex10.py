@@ -181,3 +181,99 @@ def test_ex2_state_drift_after_a_right_first_step(capsys):
     assert not ex10.check_adam_step(forgets_v)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and "step 2 differs" in out and "your first step is right" in out, out
+
+
+# ----------------------------------------------------------------- exercise 3: momentum's update
+def right_momentum_step(theta, grad, state, lr, momentum, dampening):
+    if "v" not in state:
+        state["v"] = grad.clone()
+    else:
+        state["v"] = momentum * state["v"] + (1 - dampening) * grad
+    return theta - lr * state["v"]
+
+
+def in_place_momentum_step(theta, grad, state, lr, momentum, dampening):
+    """The same rule with in-place updates of the velocity and of theta (also accepted)."""
+    buf = state.get("momentum_buffer")
+    if buf is None:
+        buf = state["momentum_buffer"] = torch.clone(grad).detach()
+    else:
+        buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+    theta.add_(buf, alpha=-lr)
+    return theta
+
+
+def torch_momentum_step(theta, grad, state, lr, momentum, dampening):
+    """Delegating to torch.optim.SGD itself is a right answer too."""
+    if "opt" not in state:
+        state["p"] = torch.nn.Parameter(theta.clone())
+        state["opt"] = torch.optim.SGD([state["p"]], lr=lr, momentum=momentum, dampening=dampening)
+    state["p"].grad = grad.clone()
+    state["opt"].step()
+    return state["p"].detach().clone()
+
+
+@pytest.mark.parametrize("answer", [right_momentum_step, in_place_momentum_step, torch_momentum_step])
+def test_ex3_accepts_right_answers(capsys, answer):
+    assert ex10.check_momentum_step(answer)
+    assert _verdict(capsys).startswith("[correct]")
+
+
+def test_ex3_not_attempted(capsys):
+    def untouched(theta, grad, state, lr, momentum, dampening):
+        raise NotImplementedError
+
+    assert not ex10.check_momentum_step(None)
+    assert not ex10.check_momentum_step(untouched)
+    assert not ex10.check_momentum_step(lambda theta, grad, state, lr, momentum, dampening: None)
+    assert _verdict(capsys).count("[not attempted]") == 3
+
+
+def _momentum_slip(**flags):
+    """An answer that makes exactly the slip `flags` describes (see ex10.momentum_variant), step by step."""
+    def step(theta, grad, state, lr, momentum, dampening):
+        state.setdefault("grads", []).append(grad.clone())
+        if "theta0" not in state:
+            state["theta0"] = theta.clone()
+        return ex10.momentum_variant(state["theta0"], state["grads"], lr, momentum, dampening, **flags)[-1]
+    return step
+
+
+@pytest.mark.parametrize("flags, hint", [
+    (dict(sign=1.0), "uphill"),
+    (dict(step_first=True), "velocity from before this step"),
+    (dict(factor="none"), "dampening is missing"),
+    (dict(factor="momentum"), "(1 − momentum)"),
+    (dict(factor="tau"), "with dampening itself"),
+    (dict(dampen_first=True), "no dampening"),
+    (dict(keep_state=False), "each of your steps is a first step"),
+])
+def test_ex3_names_each_typical_slip(capsys, flags, hint):
+    assert not ex10.check_momentum_step(_momentum_slip(**flags))
+    out = _verdict(capsys)
+    assert out.startswith("[wrong]") and hint in out, out
+
+
+def test_ex3_slips_are_told_apart_and_the_reference_is_torch_sgd():
+    theta0, grads = ex10._inputs()
+    runs = [ex10.momentum_variant(theta0, grads, **ex10.MOMENTUM_HYPER, **flags) for flags, _ in ex10._MOMENTUM_SLIPS]
+    runs.append(ex10.momentum_variant(theta0, grads, **ex10.MOMENTUM_HYPER))
+    for i in range(len(runs)):
+        for j in range(i + 1, len(runs)):
+            assert not ex10._same(runs[i], runs[j]), (i, j)
+    torch.testing.assert_close(runs[-1], ex10._torch_sgd(theta0, grads, **ex10.MOMENTUM_HYPER), rtol=1e-12,
+                               atol=1e-14)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (lambda th, g, s, lr, m, d: right_momentum_step(th, g, s, 1e-3, m, d), "step 1 differs from torch.optim.SGD"),
+    (lambda th, g, s, lr, m, d: right_momentum_step(th, g, s, lr, m, d).tolist(), "return a tensor"),
+    (lambda th, g, s, lr, m, d: right_momentum_step(th, g, s, lr, m, d)[:1], "has shape"),
+    (lambda th, g, s, lr, m, d: right_momentum_step(th, g.mul_(2), s, lr, m, d), "changed grad in place"),
+    (lambda th, g, s, lr, m, d: right_momentum_step(th, g, s, lr, 0.9, d), "your first step is right"),
+    ("momentum", "give a function"),
+])
+def test_ex3_other_wrong_answers(capsys, answer, hint):
+    assert not ex10.check_momentum_step(answer)
+    out = _verdict(capsys)
+    assert out.startswith("[wrong]") and hint in out, out

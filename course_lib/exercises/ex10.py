@@ -8,7 +8,8 @@ import torch
 
 from . import NotAttempted, close, require, run_check
 
-__all__ = ["check_valley_learning_rates", "check_adam_step", "VALLEY_CURVATURES", "ADAM_HYPER", "adam_variant"]
+__all__ = ["check_valley_learning_rates", "check_adam_step", "check_momentum_step", "VALLEY_CURVATURES", "ADAM_HYPER",
+           "adam_variant", "MOMENTUM_HYPER", "momentum_variant"]
 
 
 # --------------------------------------------------------------------------- exercise 1
@@ -185,3 +186,99 @@ def check_adam_step(fn) -> bool:
 
     return run_check("Exercise 2 (Adam's update)", check,
                      f"{_STEPS} steps equal torch.optim.Adam's, bias correction included")
+
+
+# --------------------------------------------------------------------------- exercise 3
+MOMENTUM_HYPER = dict(lr=0.1, momentum=0.8, dampening=0.3)  # dampening > 0, so that the slips show
+
+
+def _torch_sgd(theta0: torch.Tensor, grads: list[torch.Tensor], lr, momentum, dampening) -> list[torch.Tensor]:
+    p = torch.nn.Parameter(theta0.clone())
+    opt = torch.optim.SGD([p], lr=lr, momentum=momentum, dampening=dampening)
+    out = []
+    for g in grads:
+        p.grad = g.clone()
+        opt.step()
+        out.append(p.detach().clone())
+    return out
+
+
+def momentum_variant(theta0: torch.Tensor, grads: list[torch.Tensor], lr, momentum, dampening, *, sign=-1.0,
+                     step_first=False, dampen_first=False, factor="dampening", keep_state=True) -> list[torch.Tensor]:
+    """SGD with momentum and dampening (PyTorch's form) with one detail changed (the typical slips).
+
+    ``factor``: what multiplies the new gradient in v ← ρ v + factor · g: ``"dampening"`` (right: 1 − τ),
+    ``"none"`` (1), ``"momentum"`` (1 − ρ, the average's weight), ``"tau"`` (τ itself)."""
+    theta, v, out = theta0.clone(), None, []
+    weight = {"dampening": 1 - dampening, "none": 1.0, "momentum": 1 - momentum, "tau": dampening}[factor]
+    for g in grads:
+        if not keep_state:
+            v = None
+        old = torch.zeros_like(theta) if v is None else v
+        if v is None:
+            v = weight * g if dampen_first else g.clone()
+        else:
+            v = momentum * v + weight * g
+        theta = theta + sign * lr * (old if step_first else v)
+        out.append(theta.clone())
+    return out
+
+
+_MOMENTUM_SLIPS = [
+    (dict(sign=1.0), "your steps go uphill: subtract lr · v"),
+    (dict(step_first=True), "you step with the velocity from before this step: update v with the new gradient first, "
+                            "then theta ← theta − lr · v"),
+    (dict(factor="none"), "dampening is missing: the new gradient enters v with the factor (1 − dampening)"),
+    (dict(factor="momentum"), "the new gradient enters v with (1 − momentum), the weight of an average; PyTorch's "
+                              "factor is (1 − dampening)"),
+    (dict(factor="tau"), "the new gradient enters v with dampening itself; its factor is (1 − dampening)"),
+    (dict(dampen_first=True), "your first step is (1 − dampening) · lr · g: on the first step torch.optim.SGD sets "
+                              "v = g (no dampening), as if v were not there yet, not 0"),
+    (dict(keep_state=False), "each of your steps is a first step (plain SGD): keep v in `state` between calls "
+                             "(update the dict the caller gives you, do not replace it with a new one)"),
+]
+
+
+def check_momentum_step(fn) -> bool:
+    """``fn(theta, grad, state, lr, momentum, dampening) -> new theta``: one step of SGD with momentum in PyTorch's
+    form, checked over several steps against ``torch.optim.SGD``."""
+
+    def check() -> None:
+        if fn is None:
+            raise NotAttempted
+        require(callable(fn), "give a function momentum_step(theta, grad, state, lr, momentum, dampening), "
+                              f"got {type(fn).__name__}")
+        theta0, grads = _inputs()
+        hyper = MOMENTUM_HYPER
+        state: dict = {}
+        theta, got = theta0.clone(), []
+        for k, g in enumerate(grads):
+            g_in, theta_in = g.clone(), theta.clone()
+            new = fn(theta_in, g_in, state, hyper["lr"], hyper["momentum"], hyper["dampening"])
+            if new is None:
+                raise NotAttempted if k == 0 and not state and torch.equal(theta_in, theta0) else AssertionError(
+                    "your function returned None: return the new theta (a new tensor, or theta updated in place)")
+            require(isinstance(new, torch.Tensor), f"return a tensor (the new theta), got {type(new).__name__}")
+            require(new.shape == theta0.shape, f"the new theta has shape {tuple(new.shape)}, expected "
+                                               f"{tuple(theta0.shape)} (the shape of theta)")
+            require(torch.equal(g_in, g), "your function changed grad in place: leave the gradient as it is "
+                                          "(v = g on the first step must be a copy, g.clone())")
+            theta = new.detach().to(torch.float64).clone()
+            got.append(theta)
+        expected = _torch_sgd(theta0, grads, **hyper)
+        if _same(got, expected):
+            return
+        for flags, hint in _MOMENTUM_SLIPS:
+            if _same(got, momentum_variant(theta0, grads, **hyper, **flags)):
+                raise AssertionError(hint)
+        first_wrong = next(k for k, (a, b) in enumerate(zip(got, expected))
+                           if not torch.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True))
+        diff = (got[first_wrong] - expected[first_wrong]).abs().max().item()
+        raise AssertionError(
+            f"step {first_wrong + 1} differs from torch.optim.SGD (largest difference {diff:.2e}) with "
+            f"lr={hyper['lr']}, momentum={hyper['momentum']}, dampening={hyper['dampening']}: on the first step "
+            f"v = g, then v ← momentum · v + (1 − dampening) · g, and theta ← theta − lr · v"
+            + (" (your first step is right: check what you keep in `state`)" if first_wrong > 0 else ""))
+
+    return run_check("Exercise 3 (momentum's update)", check,
+                     f"{_STEPS} steps equal torch.optim.SGD's with momentum and dampening")
