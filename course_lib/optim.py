@@ -49,11 +49,14 @@ arguments, defaults and per-parameter state names of their ``torch.optim`` names
 so a ``state_dict`` saved by one loads into the other and the run continues on the same
 trajectory. Weight decay ``weight_decay = λ`` is the L2 penalty λ/2·‖θ‖² (gradient g ← g + λθ)
 except in AdamW (and with ``decoupled_weight_decay=True``). ``maximize=True`` climbs f instead
-(g ← −g). ``foreach`` and ``fused`` choose between PyTorch's implementations of the *same* update;
-they are accepted and kept in the param groups, but the classes here always run one readable
-loop over the parameters: ``step`` (shared, in the base class) takes each gradient and applies the
-weight decay, and each class's ``update(p, g, state, group, lr)`` is its rule for one parameter. ``differentiable=True`` and ``capturable=True`` are not
-supported (the update runs under ``torch.no_grad()`` and reads the step count with ``.item()``).
+(g ← −g). The classes here always run one readable loop over the parameters: ``step`` (shared, in
+the base class) takes each gradient and applies the weight decay, and each class's
+``update(p, g, state, group, lr)`` is its rule for one parameter. So ``foreach`` and ``fused``,
+which choose between PyTorch's implementations of the same update, take only ``None`` (the
+default) or ``False``: ``True`` asks for an implementation these classes do not have, and is
+refused rather than silently ignored. ``differentiable=True`` and ``capturable=True`` are refused
+too (the update runs under ``torch.no_grad()`` and reads the step count with ``.item()``). For any
+of them, use the ``torch.optim`` class.
 
 The course's one addition to torch's arguments: ``Adam(..., bias_correction=False)`` (and
 AdamW's) skips the division by 1 − βᵗ, which shows the "problem with the idea" of the lecture's
@@ -115,13 +118,23 @@ def _unsupported(value, name: str) -> bool:
     return False
 
 
+def _no_other_implementation(value, name: str) -> bool | None:
+    """``foreach`` / ``fused``: None or False. True would ask for a PyTorch implementation the course lacks."""
+    if _optional_flag(value, name):
+        key = name.partition(" ")[0]
+        raise ValueError(f"{name}=True is not supported by the course's optimizers: they always run one readable "
+                         f"loop over the parameters, not PyTorch's {key} implementation; pass {key}=None (the "
+                         f"default) or use the torch.optim class")
+    return value
+
+
 # How each hyperparameter is checked, for the constructor's arguments and for every param group.
 _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "lr": _lr, "momentum": _nonnegative, "dampening": _fraction, "weight_decay": _nonnegative,
     "eps": _nonnegative, "betas": _betas, "alpha": _fraction, "rho": _fraction, "lr_decay": _nonnegative,
     "initial_accumulator_value": _nonnegative, "momentum_decay": _nonnegative,
     "nesterov": flag, "maximize": flag, "amsgrad": flag, "centered": flag, "decoupled_weight_decay": flag,
-    "bias_correction": flag, "foreach": _optional_flag, "fused": _optional_flag,
+    "bias_correction": flag, "foreach": _no_other_implementation, "fused": _no_other_implementation,
     "differentiable": _unsupported, "capturable": _unsupported,
 }
 
@@ -198,7 +211,10 @@ class _CourseOptimizer(Optimizer):
                     p.mul_(1 - lr * lam)                   # decoupled: θ ← (1 − αλ)θ
                 elif lam != 0:
                     g = g.add(p, alpha=lam)                # L2: g ← ∇f + λθ
-                self.update(p, g, self.state[p], group, lr)
+                state = self.state[p] if p in self.state else {}
+                self.update(p, g, state, group, lr)
+                if state and p not in self.state:          # no empty entries (plain SGD keeps no state), as torch
+                    self.state[p] = state
         return loss
 
     def update(self, p: Tensor, g: Tensor, state: dict, group: dict, lr: float) -> None:
@@ -209,9 +225,12 @@ class _CourseOptimizer(Optimizer):
         # Called by load_state_dict: a state_dict saved by torch.optim lacks the course's extra
         # keys (``bias_correction``); give them this optimizer's defaults. Old float steps become tensors.
         super().__setstate__(state)
-        for group in self.param_groups:
+        for index, group in enumerate(self.param_groups):
             for key, default in self.defaults.items():
                 group.setdefault(key, default)
+            for key in ("foreach", "fused", "differentiable", "capturable"):  # a saved state may ask for them
+                if key in group:
+                    _CHECKS[key](group[key], f"{key} (in param group {index} of the loaded state)")
         for p_state in self.state.values():
             if "step" in p_state and not torch.is_tensor(p_state["step"]):
                 p_state["step"] = _step_counter(float(p_state["step"]))
@@ -294,8 +313,11 @@ class Adagrad(_CourseOptimizer):
 
     with g = ∇f(θ) + λθ, ``lr_decay`` η (0: a constant α, the lecture's AdaGrad) and ``s`` starting at
     ``initial_accumulator_value``. State: ``sum`` = s (shape of θ) and ``step`` = t (a 0-dim tensor);
-    like torch, both are created in the constructor. Because s only grows, the step size decays to
-    zero after many iterations, the lecture's complaint that RMSProp answers.
+    like torch, both are created in the constructor. For a param group added later
+    (``add_param_group``) they are created at its first step, s from the group's own
+    ``initial_accumulator_value`` (torch 2.14 takes the constructor's value there instead). Because
+    s only grows, the step size decays to zero after many iterations, the lecture's complaint that
+    RMSProp answers.
     """
 
     def __init__(self, params, lr: float | Tensor = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
@@ -306,17 +328,17 @@ class Adagrad(_CourseOptimizer):
                                       maximize=maximize, differentiable=differentiable, fused=fused))
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p, group["initial_accumulator_value"])
+                self._init_state(self.state[p], p, group["initial_accumulator_value"])
 
-    def _init_state(self, p: Tensor, initial_accumulator_value: float) -> None:
-        state = self.state[p]
+    @staticmethod
+    def _init_state(state: dict, p: Tensor, initial_accumulator_value: float) -> None:
         state["step"] = _step_counter()
         state["sum"] = torch.full_like(p, initial_accumulator_value, memory_format=torch.preserve_format)
 
     def update(self, p: Tensor, g: Tensor, state: dict, group: dict, lr: float) -> None:
         eta, eps = group["lr_decay"], group["eps"]
-        if not state:                                   # a param group added later
-            self._init_state(p, self.defaults["initial_accumulator_value"])
+        if not state:                                   # a param group added later: its own s₀
+            self._init_state(state, p, group["initial_accumulator_value"])
         state["step"] += 1
         t = state["step"].item()
         s = state["sum"].addcmul_(g, g)                 # s ← s + g²

@@ -563,3 +563,88 @@ def test_defaults_are_torchs():
         assert list(mine) == list(theirs) + extra, name
         for key, p in theirs.items():
             assert (mine[key].default, mine[key].kind) == (p.default, p.kind), (name, key)
+
+
+# --------------------------------------------------------------------------- state_dict structure, refused flags
+@pytest.mark.parametrize("kw", [dict(lr=0.1), dict(lr=0.1, weight_decay=0.05, maximize=True),
+                                dict(lr=0.1, momentum=0.9)], ids=["plain", "decay", "momentum"])
+def test_sgd_state_dict_is_torchs_keys_and_structure(kw):
+    (m1, o1), (m2, o2) = _pair("cpu", torch.float32, "SGD", kw)
+    batches = _batches("cpu", torch.float32)
+    _train(m1, o1, batches, 3), _train(m2, o2, batches, 3)
+    s1, s2 = o1.state_dict(), o2.state_dict()
+    assert s1["state"].keys() == s2["state"].keys()            # plain SGD: {} in both, no {0: {}, 1: {}, ...}
+    if kw.get("momentum"):
+        assert len(s2["state"]) == len(list(m2.parameters()))
+    else:
+        assert s1["state"] == {} == s2["state"]
+    for i in s2["state"]:
+        assert s1["state"][i].keys() == s2["state"][i].keys()
+        torch.testing.assert_close(s1["state"][i]["momentum_buffer"], s2["state"][i]["momentum_buffer"])
+    assert s1["param_groups"] == s2["param_groups"]            # the same keys and values, params included
+
+
+def test_sgd_keeps_state_only_for_the_groups_with_momentum_as_torch():
+    runs = {}
+    for module in (ours, torch.optim):
+        model = _model("cpu", torch.float32)
+        layers = [m for m in model if isinstance(m, nn.Linear)]
+        opt = module.SGD([{"params": layers[0].parameters(), "momentum": 0.9},
+                          {"params": [p for m in layers[1:] for p in m.parameters()]}], lr=0.1)
+        runs[module] = (_train(model, opt, _batches("cpu", torch.float32), 4), opt.state_dict())
+    assert runs[ours][1]["state"].keys() == runs[torch.optim][1]["state"].keys() == {0, 1}
+    assert runs[ours][1]["param_groups"] == runs[torch.optim][1]["param_groups"]
+    torch.testing.assert_close(runs[ours][0], runs[torch.optim][0])
+
+
+_FUSED = ["SGD", "Adagrad", "Adam", "AdamW"]   # the course classes whose torch namesake takes fused
+
+
+@pytest.mark.parametrize("name", CLASSES)
+@pytest.mark.parametrize("key", ["fused", "foreach"])
+def test_fused_and_foreach_true_are_refused_not_ignored(name, key):
+    import inspect
+
+    if key not in inspect.signature(getattr(ours, name).__init__).parameters:
+        assert name not in _FUSED and key == "fused"
+        return
+    assert (key == "foreach") or name in _FUSED
+    getattr(torch.optim, name)(_params(), **{key: True})      # torch accepts it (on the CPU, in torch 2.14) ...
+    with pytest.raises(ValueError, match=rf"^{key}=True is not supported by the course's optimizers: they always "
+                                         rf"run one readable loop .*pass {key}=None \(the default\) or use the "
+                                         rf"torch.optim class"):
+        getattr(ours, name)(_params(), **{key: True})          # ... ours would run its own loop: refused
+    for value in (None, False):                                # the default and an explicit no are fine
+        assert getattr(ours, name)(_params(), **{key: value}).defaults[key] is value
+    opt = getattr(ours, name)(_params())
+    with pytest.raises(ValueError, match=rf"^{key} \(in param group 1\)=True is not supported"):
+        opt.add_param_group({"params": _params(), key: True})
+
+
+def test_a_loaded_state_that_asks_for_fused_is_refused():
+    model = _model("cpu", torch.float32)
+    ref = torch.optim.Adam(model.parameters(), fused=True)
+    _train(model, ref, _batches("cpu", torch.float32), 2)
+    opt = ours.Adam(model.parameters())
+    with pytest.raises(ValueError, match=r"fused \(in param group 0 of the loaded state\)=True is not supported"):
+        opt.load_state_dict(ref.state_dict())
+
+
+def test_adagrad_group_added_later_starts_its_sum_from_its_own_value():
+    runs = {}
+    for module in (ours, torch.optim):
+        model = _model("cpu", torch.float32)
+        last = list(model[-1].parameters())
+        opt = module.Adagrad([p for p in model.parameters() if all(p is not q for q in last)], lr=0.1,
+                             initial_accumulator_value=0.1)
+        opt.add_param_group({"params": last, "initial_accumulator_value": 0.7})
+        assert all(p not in opt.state for p in last)            # created at the first step, as torch
+        opt.zero_grad()
+        F.cross_entropy(model(_batches("cpu", torch.float32)[0][0]), _batches("cpu", torch.float32)[1][0]).backward()
+        grads = [p.grad.clone() for p in last]
+        opt.step()
+        runs[module] = [opt.state[p]["sum"] - g * g for p, g in zip(last, grads)]   # s₀ = s − g²
+    for s0 in runs[ours]:                                       # the group's own initial_accumulator_value
+        torch.testing.assert_close(s0, torch.full_like(s0, 0.7))
+    for s0 in runs[torch.optim]:                                # torch 2.14 takes the constructor's (documented)
+        torch.testing.assert_close(s0, torch.full_like(s0, 0.1))
