@@ -751,3 +751,210 @@ def test_warm_restarts_take_a_hand_set_T_cur_modulo_the_period_like_torch(T_mult
         ref.step(), ours.step()
         _tight(_lrs(our_opt), _lrs(ref_opt))
         assert (ours.T_cur, ours.T_i) == (ref.T_cur, ref.T_i)
+
+
+# ----------------------------------------------------------------- cases after PyTorch's own scheduler tests
+# (test/optim/test_lrscheduler.py), run on the course's classes: their optimizer has two groups, one with a
+# float rate 0.05 and one with a tensor rate 0.5, and the expected rates are written out.
+def _torch_test_optimizer():
+    return torch.optim.SGD([{"params": [nn.Parameter(torch.zeros(2))]},
+                            {"params": [nn.Parameter(torch.zeros(2))], "lr": torch.tensor(0.5)}], lr=0.05)
+
+
+def _expect(opt, schedulers, single, epochs=None, factor=10.0):
+    """Step ``schedulers`` together; before each step the rates must be ``single[t]`` (group 0) and
+    ``factor · single[t]`` (group 1, the tensor rate)."""
+    epochs = len(single) if epochs is None else epochs
+    tensor = opt.param_groups[1]["lr"]
+    for t in range(epochs):
+        got = _lrs(opt)
+        # float32 tensor: rel 1e-6; the recursive cosine scaled by another schedule is the product of the
+        # two formulas only up to eta_min's share (torch's own test allows 1e-5 absolute)
+        assert got == pytest.approx([single[t], factor * single[t]], rel=1e-6, abs=1e-9), t
+        opt.step()
+        for s in schedulers:
+            s.step()
+    assert opt.param_groups[1]["lr"] is tensor                      # the tensor rate was updated in place
+
+
+def _cosine_targets(epochs, eta_min=1e-10, lr0=0.05):
+    return [eta_min + (lr0 - eta_min) * (1 + math.cos(math.pi * x / epochs)) / 2 for x in range(epochs)]
+
+
+COMPOUND = {  # name: (the schedulers on the optimizer, from module M, the rates of group 0 before each step)
+    "step+multistep": (lambda o, M: [M.StepLR(o, gamma=0.1, step_size=3),
+                                     M.MultiStepLR(o, gamma=0.1, milestones=[2, 5, 9])],
+                       [0.05] * 2 + [0.005] + [5e-4] * 2 + [5e-5] + [5e-6] * 3 + [5e-8]),
+    "step+exp": (lambda o, M: [M.StepLR(o, gamma=0.1, step_size=3), M.ExponentialLR(o, gamma=0.9)],
+                 [0.05 * 0.1 ** (x // 3) * 0.9 ** x for x in range(10)]),
+    "exp+multistep": (lambda o, M: [M.MultiStepLR(o, gamma=0.1, milestones=[2, 5, 9]), M.ExponentialLR(o, gamma=0.9)],
+                      [0.05 * 0.1 ** sum(x >= m for m in (2, 5, 9)) * 0.9 ** x for x in range(10)]),
+    "step+constant": (lambda o, M: [M.StepLR(o, gamma=0.1, step_size=3), T.ConstantLR(o, factor=0.4, total_iters=4)],
+                      [0.05 * 0.4] * 3 + [0.005 * 0.4] + [0.005] * 2 + [0.0005] * 3 + [0.00005]),
+    "multistep+linear": (lambda o, M: [M.MultiStepLR(o, gamma=0.1, milestones=[2, 5, 9]),
+                                    T.LinearLR(o, start_factor=0.4, total_iters=4)],
+                         [lr * (0.4 + min(i, 4) / 4 * 0.6) for i, lr in
+                          enumerate([0.05] * 2 + [0.005] * 3 + [0.0005] * 4 + [0.00005])]),
+    "cosine+step": (lambda o, M: [M.CosineAnnealingLR(o, T_max=10, eta_min=1e-10), M.StepLR(o, gamma=0.1, step_size=3)],
+                    [x * 0.1 ** (i // 3) for i, x in enumerate(_cosine_targets(10))]),
+    "cosine+multistep": (lambda o, M: [M.CosineAnnealingLR(o, T_max=10, eta_min=1e-10),
+                                    M.MultiStepLR(o, gamma=0.1, milestones=[2, 5, 9])],
+                         [x * m for x, m in zip(_cosine_targets(10), [1] * 2 + [0.1] * 3 + [0.01] * 4 + [0.001])]),
+    "cosine+exp": (lambda o, M: [M.CosineAnnealingLR(o, T_max=10, eta_min=1e-10), M.ExponentialLR(o, gamma=0.1)],
+                   [x * 0.1 ** i for i, x in enumerate(_cosine_targets(10))]),
+    "linear+cosine": (lambda o, M: [T.LinearLR(o, start_factor=0.4, total_iters=4),
+                                 M.CosineAnnealingLR(o, T_max=10, eta_min=1e-10)],
+                      [x * (0.4 + min(i, 4) / 4 * 0.6) for i, x in enumerate(_cosine_targets(10))]),
+    "chained: linear, multistep": (
+        lambda o, M: [T.ChainedScheduler([T.LinearLR(o, start_factor=0.4, total_iters=3),
+                                       M.MultiStepLR(o, milestones=[4, 8, 10], gamma=0.1)])],
+        [0.02, 0.03, 0.04, 0.05] + [0.005] * 4 + [0.0005] * 2),
+    "chained: exp, constant, step": (
+        lambda o, M: [T.ChainedScheduler([M.ExponentialLR(o, gamma=0.9), T.ConstantLR(o, factor=0.2, total_iters=4),
+                                       M.StepLR(o, gamma=0.1, step_size=3)])],
+        [0.05 * 0.2 * 0.9 ** x for x in range(3)] + [0.05 * 0.2 * 0.9 ** 3 * 0.1]
+        + [0.05 * 0.9 ** x * 0.1 for x in range(4, 6)] + [0.05 * 0.9 ** x * 0.01 for x in range(6, 9)]),
+    "sequential: exp, then step": (
+        lambda o, M: [T.SequentialLR(o, [M.ExponentialLR(o, gamma=0.8), M.StepLR(o, gamma=0.1, step_size=4)], [3])],
+        [0.05, 0.04, 0.032] + [0.05] * 4 + [0.005] * 4 + [0.0005] * 4 + [0.00005] * 4),
+    "sequential: constant, exp, step": (
+        lambda o, M: [T.SequentialLR(o, [T.ConstantLR(o, factor=0.1, total_iters=3), M.ExponentialLR(o, gamma=0.8),
+                                      M.StepLR(o, gamma=0.1, step_size=2)], [3, 6])],
+        [0.005] * 3 + [0.05, 0.04, 0.032] + [0.05, 0.05, 0.005, 0.005, 0.0005, 0.0005]),
+}
+
+
+@pytest.mark.parametrize("key", list(COMPOUND))
+def test_torchs_compound_and_chained_cases(key):
+    make, single = COMPOUND[key]
+    rates = {}
+    for module in (S, T):
+        opt = _torch_test_optimizer()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")          # and no warning along the way (torch's no-warnings test)
+            _expect(opt, make(opt, module), single)
+        rates[module] = _lrs(opt)
+    _tight(rates[S], rates[T])                      # and torch's classes in their place give the same rates
+
+
+def test_torchs_plateau_compound_with_step_and_a_tensor_rate():
+    opt = _torch_test_optimizer()
+    opt.param_groups[0]["lr"] = 0.5
+    opt.param_groups[1]["lr"].fill_(0.5)
+    plateau = S.ReduceLROnPlateau(opt, threshold_mode="abs", mode="min", threshold=0.01, patience=5, cooldown=5)
+    step = S.StepLR(opt, gamma=0.1, step_size=3)
+    metrics = [10 - i * 0.0167 for i in range(20)]
+    for epoch in range(10):
+        opt.step()
+        plateau.step(metrics[epoch])
+        step.step()
+        assert _lrs(opt) == pytest.approx([0.5 * 0.1 ** ((epoch + 1) // 3)] * 2, rel=1e-6)
+    assert all(type(g["lr"]) is t for g, t in zip(opt.param_groups, (float, Tensor)))   # types preserved
+
+
+@pytest.mark.parametrize("mode,single,momenta", [
+    ("triangular", [1, 2, 3, 4, 5, 4, 3, 2, 1, 2, 3], [5, 4, 3, 2, 1, 2, 3, 4, 5, 4, 3]),
+    ("triangular2", [1, 2, 3, 4, 5, 4, 3, 2, 1, 1.5, 2, 2.5, 3, 2.5, 2, 1.5, 1, 1.25, 1.5, 1.75, 2, 1.75],
+     [5, 4, 3, 2, 1, 2, 3, 4, 5, 4.5, 4, 3.5, 3, 3.5, 4, 4.5, 5, 4.75, 4.5, 4.25, 4, 4.25]),
+])
+def test_torchs_cyclic_cases_with_momenta_from_1_to_5(mode, single, momenta):
+    opt = _torch_test_optimizer()
+    sched = S.CyclicLR(opt, base_lr=1, max_lr=5, step_size_up=4, base_momentum=1, max_momentum=5, mode=mode)
+    for t in range(len(single)):
+        assert _lrs(opt) == pytest.approx([single[t]] * 2) and _momenta(opt) == pytest.approx([momenta[t]] * 2)
+        opt.step()
+        sched.step()
+
+
+def test_torchs_cyclic_exp_range_case_up_to_12():
+    opt = _torch_test_optimizer()
+    sched = S.CyclicLR(opt, base_lr=[1, 5], max_lr=[5, 12], step_size_up=4, base_momentum=[1, 5],
+                       max_momentum=[5, 12], mode="exp_range", gamma=0.9)
+    xs = [0, 0.25, 0.5, 0.75, 1, 0.75, 0.50, 0.25, 0, 0.25, 0.5, 0.75, 1]
+    for i, x in enumerate(xs):
+        assert _lrs(opt) == pytest.approx([1 + x * 4 * 0.9 ** i, 5 + x * 7 * 0.9 ** i])
+        assert _momenta(opt) == pytest.approx([5 - x * 4 * 0.9 ** i, 12 - x * 7 * 0.9 ** i])
+        opt.step()
+        sched.step()
+
+
+@pytest.mark.parametrize("T_mult,epochs,T_curs,T_is", [
+    (1, [0, 1, 2, 3, 4, 5, 12, 27, 3, 4, 5, 6, 13], [1, 2, 3, 4, 5, 2, 7, 3, 4, 5, 6, 3], [10] * 12),
+    (2, [0, 1, 2, 3, 4, 5, 25, 32, 33, 34, 80, 81, 3], [1, 2, 3, 4, 5, 15, 2, 3, 4, 10, 11, 3],
+     [10, 10, 10, 10, 10, 20, 40, 40, 40, 80, 80, 10]),
+    (3, [0, 0.1, 0.2, 0.3, 1.3, 2.3, 17.5, 18.5, 19.5, 29.5, 30.5, 31.5, 50],
+     [0.1, 0.2, 0.3, 1.3, 2.3, 7.5, 8.5, 9.5, 19.5, 20.5, 21.5, 10], [10, 10, 10, 10, 10, 30, 30, 30, 30, 30, 30, 90]),
+])
+def test_torchs_warm_restarts_with_epochs_given_in_any_order(T_mult, epochs, T_curs, T_is):
+    opt = _torch_test_optimizer()
+    sched = S.CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=T_mult, eta_min=1e-10)
+    expected = [0.05] + [1e-10 + (0.05 - 1e-10) * (1 + math.cos(math.pi * c / i)) / 2 for c, i in zip(T_curs, T_is)]
+    for epoch, lr in zip(epochs, expected):
+        sched.step(epoch)
+        assert _lrs(opt) == pytest.approx([lr, 10 * lr], rel=1e-6, abs=1e-9)
+
+
+def test_torchs_warm_restarts_T_cur_reset():
+    sched = S.CosineAnnealingWarmRestarts(_torch_test_optimizer(), T_0=4)
+    for epoch in (7, 8, 9):
+        sched.T_cur = epoch
+        sched.step()
+        assert sched.T_cur == (epoch + 1) % 4
+
+
+@pytest.mark.parametrize("make", [lambda o: S.StepLR(o, 2), lambda o: S.ExponentialLR(o, gamma=0.9),
+                                  lambda o: S.MultiStepLR(o, [1, 3]), lambda o: S.CosineAnnealingLR(o, T_max=5)],
+                         ids=["step", "exp", "multistep", "cosine"])
+def test_torchs_rate_is_constant_for_a_constant_epoch(make):
+    opt = _torch_test_optimizer()
+    sched = make(opt)
+    seen = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(10):
+            opt.step()
+            sched.step(2)
+            seen.append(_lrs(opt))
+    assert all(s == seen[0] for s in seen)
+
+
+@pytest.mark.parametrize("make", [lambda o, **kw: S.ExponentialLR(o, gamma=0.999, **kw),
+                                  lambda o, **kw: S.StepLR(o, step_size=30, **kw),
+                                  lambda o, **kw: S.MultiStepLR(o, milestones=[30, 80], **kw),
+                                  lambda o, **kw: S.CosineAnnealingLR(o, T_max=10, **kw),
+                                  lambda o, **kw: S.CosineAnnealingWarmRestarts(o, T_0=20, **kw),
+                                  lambda o, **kw: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, **kw)],
+                         ids=["exp", "step", "multistep", "cosine", "warm-restarts", "cyclic"])
+def test_torchs_checkpoint_case_resumes_at_the_saved_rate(make):
+    model = nn.Linear(3, 3)
+    opt = torch.optim.AdamW(model.parameters())
+    sched = make(opt)
+    opt.step()
+    sched.step()
+    opt2 = torch.optim.AdamW(model.parameters())
+    opt2.load_state_dict(opt.state_dict())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        resumed = make(opt2, last_epoch=0)
+    assert resumed.get_last_lr()[0] == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12)
+
+
+@pytest.mark.parametrize("make", [lambda o: S.StepLR(o, step_size=30), lambda o: S.MultiStepLR(o, [30, 80]),
+                                  lambda o: S.ExponentialLR(o, gamma=0.9), lambda o: S.CosineAnnealingLR(o, T_max=10),
+                                  lambda o: S.CosineAnnealingWarmRestarts(o, T_0=20),
+                                  lambda o: ExponentialDecayLR(o, gamma=0.5, step_size=3),
+                                  lambda o: InverseTimeLR(o, k=0.5)],
+                         ids=["step", "multistep", "exp", "cosine", "warm-restarts", "exp-decay", "1/t"])
+def test_torchs_initial_lr_does_not_alias_a_tensor_rate(make):
+    lr = torch.as_tensor(0.1)
+    opt = torch.optim.SGD([nn.Parameter(torch.randn(1))], lr=lr)
+    sched = make(opt)
+    initial = copy.deepcopy(opt.param_groups[0]["initial_lr"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(2):
+            opt.step()
+            sched.step(i)
+            lr.multiply_(0.1)                         # the user's tensor changes: base_lrs and initial_lr do not
+            assert opt.param_groups[0]["initial_lr"] == initial and sched.base_lrs == [0.1]
+            assert sched.base_lrs[0] is not opt.param_groups[0]["initial_lr"]
