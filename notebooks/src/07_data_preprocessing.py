@@ -734,12 +734,12 @@ for name in ("centred", "standardized"):
 # offset we tried): a larger rate fails (the loss stays near its starting value), a smaller one is slow. The first layer
 # sees the same matrix as the linear models of section 6: its stable step is limited by the largest eigenvalue of
 # $X^\top X / N$ (printed above), and for positive pixels that comes from the mean image: $X^\top X / N$ is the
-# covariance plus $\mu\mu^\top$, whose eigenvalue $\lVert\mu\rVert^2$ is far above any variance. Centring removes it, so a larger rate is stable, and does most of the work;
-# standardizing on top scales the low-variance pixels up, which raises the largest eigenvalue again (the pixels are
-# correlated) and moves the best rate back down. Here it adds nothing over centring: at its best rate the standardized run
+# covariance plus $\mu\mu^\top$, whose eigenvalue $\lVert\mu\rVert^2$ is far above any variance. Centring removes it, so a
+# larger rate is stable: centring does the work. Standardizing on top scales the low-variance pixels up, which raises the
+# largest eigenvalue again (the pixels are correlated) and moves the best rate back down. Here it adds nothing over centring: at its best rate the standardized run
 # ended as low as the centred one or up to about 2.5 times higher, depending on the kernel set and seed offset, in line
-# with the lecture's remark that dividing by the standard deviation is less needed for images. One architecture, one optimizer: with Adam,
-# or with batch normalization (notebook 09), the gap shrinks, since they rescale the steps or the activations.
+# with the lecture's remark that dividing by the standard deviation is less needed for images. One architecture and one
+# optimizer (plain SGD); batch normalization (notebook 09) applies the same normalization to the inputs of every layer.
 
 # %% [markdown]
 # ## Summary
