@@ -347,7 +347,7 @@ plt.show()
 # centred themselves, and that is right. At deployment there is no "test mean" to compute, and the test split stands for
 # data the model has never seen: its accuracy estimates the accuracy on new data only if nothing about it, its labels
 # least of all, shaped the model. The mistake is fitting the preprocessing on **all the data** (or on train + test) before
-# splitting. How much it changes a test metric depends on what the fit learns. First the scaler and PCA of this section,
+# splitting. How much it changes a test metric depends on what the fit learns. First the scaler and PCA of section 4,
 # fitted on the training split or on all the images, followed by the same classifier (ridge regression on one-hot labels,
 # trained on the training split), on every seed:
 
@@ -387,8 +387,8 @@ ctx.claim(max(abs(b - a) for a, b in leak.values()), "<", 0.025,
 # ### A small effect here, and where it is large
 # With many more training images than pixels, the test images hardly move the mean, the variances or the top components,
 # and the test accuracy changes by a few test images, up or down (printed above): here the leak is real but small, and
-# the reported number is still a fair estimate. It grows when the fit learns more from the extra rows: with few examples
-# and many features, and above all when the fit **uses the labels**. The classic case (Hastie, Tibshirani and Friedman,
+# the reported number is still a fair estimate. It grows when the fit learns more from the extra rows, above all when
+# the fit **uses the labels** and there are many features and few examples. The classic case (Hastie, Tibshirani and Friedman,
 # *The Elements of Statistical Learning*, "the wrong way to do cross-validation"): pure noise, 2000 features, 100
 # examples with random labels, and a preprocessing step that keeps the 20 features most correlated with the label,
 # selected on all the data or on the training half only; then the same ridge classifier, on 20 draws per seed:
@@ -655,8 +655,8 @@ for seed in SEEDS:
 # Two details of the figure. The raw and centred runs sit at their best rate, which is the largest one that does not
 # diverge along proline, at the edge of stability: a curve that wiggles (depending on the seed, the raw or the centred
 # one) is that steep direction bouncing across the valley. And the curves start at different losses
-# (the `start` column: several nats raw, less centred, $\ln 3 \approx 1.1$ standardized and whitened) because the initial weights
-# $0.01 \cdot \mathcal{N}(0, 1)$ are not scaled to the inputs: on proline-sized inputs the first logits are already far
+# (the `start` column: above $\ln 3 \approx 1.1$ raw and centred, $\ln 3$ standardized and whitened) because the initial
+# weights $0.01 \cdot \mathcal{N}(0, 1)$ are not scaled to the inputs: on proline-sized inputs the first logits are already far
 # from 0. "Steps to 0.1" partly reflects that start; the plateau of the raw and centred runs does not.
 
 # %% [markdown]
