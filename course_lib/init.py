@@ -61,8 +61,8 @@ from torch import Tensor, nn
 
 from ._checks import describe, generator as _check_generator, integer, one_of, real
 
-__all__ = ["NONLINEARITIES", "MODES", "SCHEMES", "calculate_gain", "fan_in_and_fan_out", "constant_", "zeros_",
-           "small_normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+__all__ = ["NONLINEARITIES", "MODES", "SCHEMES", "WEIGHTED", "calculate_gain", "fan_in_and_fan_out", "constant_",
+           "zeros_", "small_normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
            "lecun_normal_", "orthogonal_", "initialize", "lsuv_"]
 
 NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",

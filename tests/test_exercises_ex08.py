@@ -164,3 +164,75 @@ def test_ex3_typical_slips_get_their_hint(capsys, wrong, hint):
     assert not ex08.check_clip_grad_norm(wrong)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
+
+
+# ----------------------------------------------------------------- exercise 4: LSUV
+@torch.no_grad()
+def _lsuv(model, x, *, sequential=True, power=0.5, after_activation=False, in_place=True, keep_direction=True):
+    """A student's LSUV step 2, right by default, or with one slip."""
+    layers = list(model)
+    linear = [i for i, m in enumerate(layers) if isinstance(m, torch.nn.Linear)]
+
+    def var_of(i):
+        h = x
+        for j, m in enumerate(layers[: i + 1 + (after_activation and i + 1 < len(layers))]):
+            h = m(h)
+        return h.var(correction=0)       # the biased variance passes too
+
+    first = {i: var_of(i) for i in linear}
+    for i in linear:
+        w = layers[i].weight
+        if not keep_direction:
+            torch.nn.init.normal_(w)
+        factor = (var_of(i) if sequential else first[i]) ** power
+        if in_place:
+            w.div_(factor)
+    return model
+
+
+def test_ex4_right_answers_pass(capsys):
+    def with_hooks(model, x):
+        with torch.no_grad():
+            for layer in [m for m in model.modules() if isinstance(m, torch.nn.Linear)]:
+                out = {}
+                hook = layer.register_forward_hook(lambda mod, inp, y: out.update(y=y))
+                model(x)
+                hook.remove()
+                layer.weight.div_(out["y"].std())
+        return model
+
+    assert ex08.check_lsuv(_lsuv)
+    assert ex08.check_lsuv(with_hooks)
+    assert _verdict(capsys).count("[correct]") == 2
+
+
+def test_ex4_not_attempted():
+    def stub(model, x):
+        raise NotImplementedError
+
+    assert ex08.check_lsuv(None).status == "not attempted"
+    assert ex08.check_lsuv(stub).status == "not attempted"
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda m, x: _lsuv(m, x, sequential=False), "one forward pass before rescaling any"),
+    (lambda m, x: _lsuv(m, x, power=1.0), "divide by the standard deviation"),
+    (lambda m, x: _lsuv(m, x, after_activation=True), "before the activation"),
+    (lambda m, x: _lsuv(m, x, in_place=False), "the weights did not change"),
+    (lambda m, x: _lsuv(m, x, keep_direction=False), "not a positive multiple of the orthogonal weight"),
+    (lambda m, x: torch.nn.Sequential(*m), "return the model you were given"),
+    ("lsuv", "give a function"),
+])
+def test_ex4_typical_slips_get_their_hint(capsys, wrong, hint):
+    assert not ex08.check_lsuv(wrong)
+    out = _verdict(capsys)
+    assert out.startswith("[wrong]") and hint in out, out
+
+
+def test_ex4_the_case_starts_far_from_unit_variance_and_slips_differ_from_the_answer():
+    model, x = ex08.lsuv_case(0)
+    assert all(abs(v - 1) > 0.2 for v in ex08._linear_variances(model, x))
+    right = ex08._lsuv_variant(model, x)
+    for kwargs in (dict(sequential=False), dict(power=1.0), dict(after_activation=True)):
+        slip = ex08._lsuv_variant(model, x, **kwargs)
+        assert not all(torch.allclose(a, b, rtol=0.05) for a, b in zip(right, slip)), kwargs

@@ -4,11 +4,15 @@
    formula σ = √(2 / fan_in) that ``course_lib.init.kaiming_normal_`` implements; recognises the
    typical slips (fan_out, no kernel area, variance for std, no gain, uniform draws, no ``no_grad``);
 2. ``check_collapse``: the per-layer factor of a small-init tanh net (0.005·randn, width 1000) and layer 10's std;
-3. ``check_clip_grad_norm``: the student's clipping by total norm, against ``course_lib.gradients.clip_grad_norm_``.
+3. ``check_clip_grad_norm``: the student's clipping by total norm, against ``course_lib.gradients.clip_grad_norm_``;
+4. ``check_lsuv``: the student's LSUV rescaling (Mishkin & Matas), by its defining property: every Linear layer's
+   output has unit variance on the batch; recognises one forward pass for all layers, dividing by the variance,
+   measuring after the activation, new directions instead of a rescaling, and weights left unchanged.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from numbers import Real
 
@@ -17,9 +21,10 @@ from torch import nn
 
 from . import NotAttempted, close, require, run_check
 from ..gradients import clip_grad_norm_
+from ..init import orthogonal_
 
-__all__ = ["check_kaiming_normal", "check_collapse", "check_clip_grad_norm", "COLLAPSE_WIDTH", "COLLAPSE_STD",
-           "COLLAPSE_LAYERS"]
+__all__ = ["check_kaiming_normal", "check_collapse", "check_clip_grad_norm", "check_lsuv", "lsuv_case",
+           "COLLAPSE_WIDTH", "COLLAPSE_STD", "COLLAPSE_LAYERS"]
 
 
 # --------------------------------------------------------------------------- exercise 1
@@ -255,3 +260,105 @@ def check_clip_grad_norm(fn) -> bool:
 
     return run_check("Exercise 3 (clipping by norm)", check,
                      "one factor min(1, max_norm/‖g‖) for all gradients: the same as torch.nn.utils.clip_grad_norm_")
+
+
+# --------------------------------------------------------------------------- exercise 4
+def lsuv_case(seed: int = 0) -> tuple[nn.Sequential, torch.Tensor]:
+    """The checker's net and batch: Linear → Tanh → Linear → ReLU → Linear → Tanh → Linear, no biases, orthogonal
+    weights, and 256 inputs with mean 1 and std 3 (so that no layer starts at variance 1)."""
+    g = torch.Generator().manual_seed(seed)
+    model = nn.Sequential(nn.Linear(30, 40, bias=False), nn.Tanh(), nn.Linear(40, 40, bias=False), nn.ReLU(),
+                          nn.Linear(40, 40, bias=False), nn.Tanh(), nn.Linear(40, 5, bias=False))
+    for m in model:
+        if isinstance(m, nn.Linear):
+            orthogonal_(m.weight, generator=g)
+    x = 3.0 * torch.randn(256, 30, generator=g) + 1.0
+    return model, x
+
+
+@torch.no_grad()
+def _linear_variances(model: nn.Sequential, x: torch.Tensor) -> list[float]:
+    """The variance of each Linear layer's output on x."""
+    h, out = x, []
+    for layer in model:
+        h = layer(h)
+        if isinstance(layer, nn.Linear):
+            out.append(h.var().item())
+    return out
+
+
+@torch.no_grad()
+def _lsuv_variant(model: nn.Sequential, x: torch.Tensor, *, sequential: bool = True, power: float = 0.5,
+                  after_activation: bool = False) -> list[torch.Tensor]:
+    """LSUV's step 2 on a copy of ``model``, right (the defaults) or with one of the typical slips; returns the weights.
+
+    ``sequential=False``: every layer measured in one forward pass before any is rescaled; ``power=1``: divided by
+    the variance instead of the std; ``after_activation``: the activation after the layer measured instead of it.
+    """
+    net = copy.deepcopy(model)
+
+    def measured(i: int) -> float:
+        h = x
+        for j, layer in enumerate(net):
+            h = layer(h)
+            if j == i:
+                if after_activation and i + 1 < len(net):
+                    h = net[i + 1](h)
+                return h.var().item()
+        raise IndexError(i)
+
+    linear = [i for i, m in enumerate(net) if isinstance(m, nn.Linear)]
+    first = {i: measured(i) for i in linear}
+    for i in linear:
+        var = measured(i) if sequential else first[i]
+        net[i].weight.div_(var ** power)
+    return [net[i].weight.detach() for i in linear]
+
+
+def check_lsuv(fn) -> bool:
+    """``fn(model, x)``: rescale each ``nn.Linear`` weight of ``model`` in place, in order, so that its output has
+    variance 1 on ``x`` (LSUV's step 2; the weights are already orthogonal). Checked on :func:`lsuv_case`: every
+    Linear output within 2% of variance 1, every weight a positive multiple of the orthogonal one it started from.
+    """
+
+    def check() -> None:
+        if fn is None:
+            raise NotAttempted
+        require(callable(fn), f"give a function fn(model, x), got {type(fn).__name__}")
+        model, x = lsuv_case(0)
+        start = [m.weight.detach().clone() for m in model if isinstance(m, nn.Linear)]
+        slips = [
+            (_lsuv_variant(model, x, sequential=False),
+             "you measured every layer in one forward pass before rescaling any: after you rescale a layer, the "
+             "layers above it see a different input. Run the batch through the model again for each layer, in order"),
+            (_lsuv_variant(model, x, power=1.0),
+             "you divided the weights by the output's variance: scaling W by c scales the output's variance by c², "
+             "so divide by the standard deviation"),
+            (_lsuv_variant(model, x, after_activation=True),
+             "you measured the activation after each Linear layer: LSUV gives unit variance to the output of the "
+             "weighted layer itself, before the activation"),
+        ]
+        got = fn(model, x)
+        require(got is None or got is model, "return the model you were given (changed in place), or nothing")
+        weights = [m.weight.detach() for m in model if isinstance(m, nn.Linear)]
+        require(not all(torch.equal(w, w0) for w, w0 in zip(weights, start)),
+                "the weights did not change: divide each layer's weight in place (layer.weight.div_(...) under "
+                "torch.no_grad()), not a copy of it")
+        for k, (w, w0) in enumerate(zip(weights, start)):
+            ratio = w / w0
+            require(bool((ratio > 0).all()) and torch.allclose(ratio, ratio.mean(), rtol=1e-3),
+                    f"Linear layer {k}: its weight is not a positive multiple of the orthogonal weight it started "
+                    f"from. LSUV keeps the directions and only rescales each weight matrix by one number")
+        variances = _linear_variances(model, x)
+        if all(abs(v - 1) < 0.02 for v in variances):
+            return
+        for slip, hint in slips:
+            require(not all(torch.allclose(w, s_w, rtol=1e-2, atol=0) for w, s_w in zip(weights, slip)), hint)
+        require(False, f"the Linear layers' outputs have variances {', '.join(f'{v:.3g}' for v in variances)} on x, "
+                       f"not 1: for each Linear layer in order, run x through the model, take the std of that layer's "
+                       f"output, and divide the layer's weight by it")
+
+    return run_check("Exercise 4 (LSUV)", check,
+                     "every Linear layer's output has variance 1 on the batch, the directions kept: that is LSUV's "
+                     "step 2 (course_lib.init.lsuv_ also starts from orthogonal weights and iterates when there are "
+                     "biases)")

@@ -18,7 +18,7 @@
 # same direction, the derivation of $\mathrm{Var}(Y)$, Xavier and He); "Regularization and Optimization of DNNs" (Applied
 # Machine Learning: vanishing/exploding gradients, Xavier with $\text{fan}_{\text{avg}}$, the table of initializations per
 # activation, gradient clipping).
-# *Runs in:* about 20 s on one CPU core (fast profile).
+# *Runs in:* about 25 s on one CPU core (fast profile).
 
 # %% {"tags": ["colab"]}
 # Google Colab only (detected, not assumed): install course_lib and the packages Colab lacks,
@@ -336,7 +336,7 @@ plt.show()
 #   quadrature), down to 0.23 at layer 10. For small $q$, $\tanh^2 x \approx x^2 - \tfrac23 x^4$ gives $q_{l+1} \approx q_l -
 #   2q_l^2$, so $q_l \approx 1/(2l)$: the std decays like $1/\sqrt{2l}$ **without bound**, 0.07 at layer 100 and 0.02 at
 #   layer 1000. Xavier with gain 1 looks healthy here only because ten layers are few.
-# - **Xavier × 5/3**: $q_{l+1} = (5/3)^2\,\mathbb{E}[\tanh^2(\sqrt{q_l}\,u)]$ has a fixed point ($q^* \approx 0.96$, std 0.65):
+# - **Xavier × 5/3**: $q_{l+1} = (5/3)^2\,\mathbb{E}[\tanh^2(\sqrt{q_l}\,u)]$ has a fixed point ($q^* \approx 1.18$, std 0.65):
 #   the gain compensates for $\tanh' < 1$, and the std holds at any depth.
 # - **1.0·randn**: $q_1 = 500$, std 22: almost every $z$ lands where $\tanh = \pm 1$.
 
@@ -1020,3 +1020,44 @@ def solution_clip_grad_norm_(parameters, max_norm):
 
 
 assert ex.check_clip_grad_norm(solution_clip_grad_norm_)
+
+
+# %% [markdown]
+# ### Exercise 4 — write LSUV's rescaling
+# Write `my_lsuv_(model, x)`, LSUV's second step (section 4): `model` is an `nn.Sequential` whose `nn.Linear` layers (no
+# biases) already hold orthogonal weights. For each `nn.Linear` in order, run the batch `x` through the model, measure the
+# variance of **that layer's output** (before its activation), and divide the layer's weight **in place** by the square root
+# of it. Afterwards every Linear output must have variance 1 on `x`. Use `torch.no_grad()`; do not call `course_lib.init`.
+# The check builds a small tanh/ReLU net and a batch with mean 1 and std 3 (`ex.lsuv_case()`).
+
+# %% {"tags": ["exercise"]}
+def my_lsuv_(model, x):
+    raise NotImplementedError  # your code here
+
+
+# %%
+ex.check_lsuv(my_lsuv_)
+
+# %% [markdown]
+# <details><summary><b>Solution</b> (click to show; the code cell below is collapsed: click its left bar to expand)</summary>
+#
+# Multiplying $W$ by $c$ multiplies the layer's output by $c$ and its variance by $c^2$, so dividing by the **std** gives
+# variance 1 exactly (no bias). Do it layer by layer, with a new forward pass each time: once layer $k$ is rescaled, the
+# layers above it see a different input, so their variances measured before no longer hold. A forward hook on the layer
+# (or running the `nn.Sequential` up to it) gives its output.
+# </details>
+
+# %% {"tags": ["solution"]}
+# Solution: expand to see
+@torch.no_grad()
+def solution_lsuv_(model, x):
+    for layer in [m for m in model.modules() if isinstance(m, nn.Linear)]:
+        seen = {}
+        hook = layer.register_forward_hook(lambda module, inputs, output: seen.update(y=output))
+        model(x)
+        hook.remove()
+        layer.weight.div_(seen["y"].std())
+    return model
+
+
+assert ex.check_lsuv(solution_lsuv_)
