@@ -37,6 +37,7 @@ def test_ex1_the_answer_reproduces_the_deck_with_exponential_lr():
 @pytest.mark.parametrize("wrong, hint", [
     (0.1, "every N = 20 epochs"),
     (10 ** (1 / 20), "would GROW"),
+    (10, "the deck's γ"),
     (1 - 0.1 / 20, "as if the decay were linear"),
     (0.005, "N-th ROOT"),
     (1.5, "between 0 and 1"),

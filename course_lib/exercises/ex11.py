@@ -51,8 +51,10 @@ def check_deck_gamma(answer) -> bool:
         slips = [
             (0.1, f"0.1 divides the rate by ten every epoch; the deck divides by ten every N = {DECK_N} epochs. "
                   f"ExponentialLR multiplies once per epoch, so gamma^{DECK_N} must equal 0.1"),
-            (10 ** (1 / DECK_N), "your gamma is above 1: the rate would GROW. The deck divides by its γ = 10; "
-                                 "PyTorch multiplies by gamma, so gamma is the reciprocal"),
+            (10 ** (1 / DECK_N), f"your gamma is above 1: the rate would GROW. The deck divides by γ^(1/N) each "
+                                 f"epoch; PyTorch multiplies by gamma, so gamma = γ^(-1/N), the reciprocal of yours"),
+            (10.0, f"10 is the deck's γ: it divides the rate by γ every N = {DECK_N} epochs. PyTorch multiplies by "
+                   f"gamma every epoch, so gamma^{DECK_N} must equal 1/γ"),
             (1 - 0.1 / DECK_N, f"that removes a fixed share each epoch, as if the decay were linear; exponential "
                                f"decay multiplies by the same gamma each epoch, and gamma^{DECK_N} must be 0.1"),
             (1 - 0.9 / DECK_N, f"gamma^{DECK_N} must be exactly 0.1: the decay compounds, it is not linear"),
