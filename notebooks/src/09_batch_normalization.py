@@ -17,7 +17,7 @@
 # *Lecture:* "Regularization, batchnorm and dropout" (Emanuele Rodolà: internal covariate shift, the transformation,
 # mini-batches, test time, the normalizations of Wu & He), "How to Train ConvNets" (Stephen Baek: Algorithm 1, placement
 # before the nonlinearity, advantages and disadvantages), "Regularization and more topics related to training" (Quinton &
-# Chin: batch norm's regularization effect). *Runs in:* about 40 s on one CPU core (fast profile).
+# Chin: batch norm's regularization effect). *Runs in:* about 30 s on one CPU core (fast profile).
 
 # %% {"tags": ["colab"]}
 # Google Colab only (detected, not assumed): install course_lib and the packages Colab lacks,
@@ -506,8 +506,8 @@ for seed in SEEDS:
 # At learning rate 3 the plain ReLU network does not produce NaNs here; it fails in the other way a too-large step
 # fails: the first updates push every ReLU of the last hidden layer into the region where it outputs 0 for every image
 # (100% dead on both seeds), and the loss stays at $\ln 10$ (on one of the other seeds we tried it diverged instead). With
-# batch norm each ReLU's input is re-centred and rescaled on every batch; most units stay alive (9% and 30% dead here, at
-# most 30% on every seed and kernel set we tried) and the same step size trains. As in section 5, "fails" means within
+# batch norm each ReLU's input is re-centred and rescaled on every batch; most units stay alive (13% and 26% dead here,
+# at most 31% on every seed and kernel set we tried) and the same step size trains. As in section 5, "fails" means within
 # these 500 steps, at this rate.
 
 # %% [markdown]
@@ -680,8 +680,9 @@ ctx.claim(gap_bn - gap_plain, ">", -0.1, f"batch norm's gap should not be much s
 
 # %% [markdown]
 # Batch norm's noise did not stop the memorization: the network with batch norm fits 100% of the noisy training labels
-# within about 10 epochs, and ends with a gap about as large as the plain network's (from 0.20 to 0.30 on either side
-# in our runs), where dropout (notebook 03) narrowed it by more than 0.1. What this comparison measures is the net
+# within about 10 epochs, and ends with a gap about as large as the plain network's (averaged over the two seeds, 0.22
+# to 0.26 with batch norm and 0.19 to 0.28 without, across the kernel sets and seed offsets we tried), where dropout
+# (notebook 03) narrowed it by more than 0.1. What this comparison measures is the net
 # effect: the noise is there (shifts of some 13% of every feature's spread), but batch norm also makes the optimization much faster, and
 # on noisy labels a faster optimizer memorizes sooner. The regularizing effect reported in the literature (Hoffer et al.
 # 2017, Luo et al. 2019) is small and depends on the batch size (smaller batches, more noise) and on the rest of the
