@@ -14,10 +14,10 @@
 #
 # *Lecture:* "Regularization" (Computer Vision: constant init, small random numbers, the 10-layer tanh experiment and its
 # activation statistics, the fan-in-scaled init for ReLU, "proper initialization is an active area of research");
-# "Regularization and more topics related to training" (the "Slow Start – Bad Initialization" curve); "How to Train ConvNets" (Stephen Baek: weights that move in the
-# same direction, the derivation of $\mathrm{Var}(Y)$, Xavier and He); "Regularization and Optimization of DNNs" (Applied
-# Machine Learning: vanishing/exploding gradients, Xavier with $\text{fan}_{\text{avg}}$, the table of initializations per
-# activation, gradient clipping).
+# "Regularization and more topics related to training" (the "Slow Start – Bad Initialization" curve); "How to Train
+# ConvNets" (Stephen Baek: weights that move in the same direction, the derivation of $\mathrm{Var}(Y)$, Xavier and He);
+# "Regularization and Optimization of DNNs" (Applied Machine Learning: vanishing/exploding gradients, Xavier with
+# $\text{fan}_{\text{avg}}$, the table of initializations per activation, gradient clipping).
 # *Runs in:* about 25 s on one CPU core (fast profile).
 
 # %% {"tags": ["colab"]}
@@ -711,7 +711,8 @@ plt.show()
 # carries no trace of the input ($0.1^{10}$ of it), so the output layer can only learn the class frequencies, and the
 # gradient reaching the hidden layers is as small. The 1.0·randn net starts far *above* chance (its saturated $\pm 1$
 # activations times weights of std 1 give logits of std about 10, confidently wrong) and then wanders around chance level
-# without learning: its units sit where $\tanh' \approx 0$ and its gradient norm is huge. The Xavier net learns at once. In
+# without learning: its units sit where $\tanh' \approx 0$ and its gradient norm is huge. The Xavier net learns at once
+# (over the seeds and kernel sets we tried: final validation accuracy 0.89–0.97, against 0.06–0.13 for 1.0·randn). In
 # this run neither bad net recovers within the epochs we train; with a wider net, Adam or many more epochs, the 0.01·randn net
 # can eventually leave the plateau, which is the lecture's "slow start".
 
@@ -831,7 +832,7 @@ plt.show()
 # times, peaking in the tens as printed above: clipping at 1 would have cut some of its steps too, but at this learning rate
 # they do no harm.) Ten epochs of a 10-layer net without normalization
 # are a noisy run, so we compare the best epoch of each (over the seeds and kernel sets we tried: the clipped net 0.67–0.83,
-# He's own scale 0.92–0.97, and at least 0.14 between them).
+# He's own scale 0.91–0.98, and at least 0.13 between them).
 
 # %% [markdown]
 # ### Checking the claims, on both seeds
@@ -915,7 +916,7 @@ for name, ps in (("clip_grad_norm_(…, 1.0)", a), ("clip_grad_value_(…, 0.01)
 #   orthogonal weights keep every direction of a product of layers.
 # - With ReLU, He kept layer 10's std within 0.8–1.35 times layer 1's on every seed we tried, where Xavier lost more than
 #   90% of the std by layer 10. Still, tens of He units are dead at layer 10 at initialization: without biases the examples'
-#   representations align with depth (mean cosine from 0.32 at layer 1 to about 0.85 at layer 10), and a hyperplane misses the narrow cone.
+#   representations align with depth (mean cosine from 0.32 at layer 1 to 0.83–0.91 at layer 10), and a hyperplane misses the narrow cone.
 # - The gradients follow: they **vanished** (to $10^{-6}$ at layer 1) with 0.01·randn and **exploded** ($\times 7\cdot10^4$)
 #   with 1.0·randn; `course_lib.gradients.layer_stats` measures them with hooks. Trained with SGD, the 0.01·randn net stayed
 #   at the chance loss and the 1.0·randn net did not learn, while the Xavier net trained at once.
