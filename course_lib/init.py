@@ -63,7 +63,7 @@ from ._checks import describe, generator as _check_generator, integer, one_of, r
 
 __all__ = ["NONLINEARITIES", "MODES", "SCHEMES", "WEIGHTED", "calculate_gain", "fan_in_and_fan_out", "constant_",
            "zeros_", "small_normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "lecun_normal_", "orthogonal_", "initialize", "lsuv_"]
+           "lecun_normal_", "orthogonal_", "check_scheme", "initialize", "lsuv_"]
 
 NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                   "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu")
@@ -277,7 +277,9 @@ _ALIASES = {"he": "kaiming_normal", "he_normal": "kaiming_normal", "kaiming": "k
             "zeros": "constant", "zero": "constant", "normal": "small_normal", "ortho": "orthogonal"}
 
 
-def _scheme(scheme) -> str:
+def check_scheme(scheme) -> str:
+    """``scheme`` lower-cased if it is one of :data:`SCHEMES`; otherwise ``ValueError`` (``TypeError`` for a non-string)
+    naming the accepted ones, with the scheme meant when it is another library's name (``"he"``, ``"glorot"``, ...)."""
     try:
         return one_of(scheme, "scheme", SCHEMES)
     except ValueError as exc:
@@ -315,7 +317,7 @@ def initialize(model: nn.Module, scheme: str | Callable[..., Tensor], *, generat
                              f"generator=generator)")
         init = (lambda w: scheme(w)) if generator is None else (lambda w: scheme(w, generator=generator))  # noqa: E731
     else:
-        scheme = _scheme(scheme)
+        scheme = check_scheme(scheme)
         if nonlinearity is not None:
             nonlinearity = one_of(nonlinearity, "nonlinearity", NONLINEARITIES)
         takes = {"nonlinearity": ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal"),

@@ -25,8 +25,7 @@ from torch import nn
 
 from ._checks import describe, flag, integer, one_of, positive_sizes, probability
 from ._checks import generator as _check_generator
-from .init import SCHEMES, WEIGHTED, initialize
-from .init import _scheme as _check_scheme
+from .init import SCHEMES, WEIGHTED, check_scheme, initialize
 
 __all__ = ["ACTIVATIONS", "make_activation", "mlp", "cnn", "count_parameters", "reset_parameters"]
 
@@ -87,7 +86,7 @@ def _check_init(init) -> None:
     if init is None or callable(init):
         return
     if isinstance(init, str):
-        _check_scheme(init)  # an unknown name gets initialize's message (with its hint)
+        check_scheme(init)  # an unknown name gets initialize's message (with its hint)
         return
     raise TypeError(f"init must be a scheme name ({', '.join(SCHEMES)}), a function applied to each weight "
                     f"(e.g. nn.init.xavier_normal_) or None, got {describe(init)}")
