@@ -585,7 +585,7 @@ for seed in SEEDS:
 
 # %% {"tags": ["listing"]}
 REG = BASELINE[ctx.profile]
-REG_EPOCHS = ctx.epochs(fast=60, full=20)
+REG_EPOCHS = ctx.epochs(fast=60, full=REG["epochs"])           # as notebook 03's dropout runs
 reg_data = {seed: load_baseline(ctx.profile, seed=seed, device=ctx.device) for seed in SEEDS}
 
 
