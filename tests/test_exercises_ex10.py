@@ -277,3 +277,100 @@ def test_ex3_other_wrong_answers(capsys, answer, hint):
     assert not ex10.check_momentum_step(answer)
     out = _verdict(capsys)
     assert out.startswith("[wrong]") and hint in out, out
+
+
+# ----------------------------------------------------------------- exercise 4: RMSprop's update
+def right_rmsprop_step(theta, grad, state, lr, alpha, eps):
+    if "s" not in state:
+        state["s"] = torch.zeros_like(theta)
+    state["s"] = alpha * state["s"] + (1 - alpha) * grad**2
+    return theta - lr * grad / (state["s"].sqrt() + eps)
+
+
+def torch_rmsprop_step(theta, grad, state, lr, alpha, eps):
+    """Delegating to torch.optim.RMSprop itself is a right answer too."""
+    if "opt" not in state:
+        state["p"] = torch.nn.Parameter(theta.clone())
+        state["opt"] = torch.optim.RMSprop([state["p"]], lr=lr, alpha=alpha, eps=eps)
+    state["p"].grad = grad.clone()
+    state["opt"].step()
+    return state["p"].detach().clone()
+
+
+@pytest.mark.parametrize("answer", [right_rmsprop_step, torch_rmsprop_step])
+def test_ex4_accepts_right_answers(capsys, answer):
+    assert ex10.check_rmsprop_step(answer)
+    assert _verdict(capsys).startswith("[correct]")
+
+
+def test_ex4_not_attempted(capsys):
+    def untouched(theta, grad, state, lr, alpha, eps):
+        raise NotImplementedError
+
+    assert not ex10.check_rmsprop_step(None)
+    assert not ex10.check_rmsprop_step(untouched)
+    assert not ex10.check_rmsprop_step(lambda theta, grad, state, lr, alpha, eps: None)
+    assert _verdict(capsys).count("[not attempted]") == 3
+
+
+def _rmsprop_slip(**flags):
+    """An answer that makes exactly the slip `flags` describes (see ex10.rmsprop_variant), step by step."""
+    def step(theta, grad, state, lr, alpha, eps):
+        state.setdefault("grads", []).append(grad.clone())
+        if "theta0" not in state:
+            state["theta0"] = theta.clone()
+        return ex10.rmsprop_variant(state["theta0"], state["grads"], lr, alpha, eps, **flags)[-1]
+    return step
+
+
+@pytest.mark.parametrize("flags, hint", [
+    (dict(sign=1.0), "uphill"),
+    (dict(eps_inside=True), "eps is inside the square root"),
+    (dict(sqrt=False), "not by its square root"),
+    (dict(eps_on_step=True), "added to the step"),
+    (dict(swap=True), "swapped"),
+    (dict(accumulate=True), "that is AdaGrad"),
+    (dict(dampen=False), "(1 − alpha)"),
+    (dict(square="abs"), "averages |g|"),
+    (dict(step_first=True), "from before this step"),
+    (dict(keep_state=False), "each of your steps is a first step"),
+])
+def test_ex4_names_each_typical_slip(capsys, flags, hint):
+    assert not ex10.check_rmsprop_step(_rmsprop_slip(**flags))
+    out = _verdict(capsys)
+    assert out.startswith("[wrong]") and hint in out, out
+
+
+def test_ex4_slips_are_told_apart_and_the_reference_is_torch_rmsprop():
+    theta0, grads = ex10._inputs()
+    runs = [ex10.rmsprop_variant(theta0, grads, **ex10.RMSPROP_HYPER, **flags) for flags, _ in ex10._RMSPROP_SLIPS]
+    runs.append(ex10.rmsprop_variant(theta0, grads, **ex10.RMSPROP_HYPER))
+    for i in range(len(runs)):
+        for j in range(i + 1, len(runs)):
+            assert not ex10._same(runs[i], runs[j]), (i, j)
+    torch.testing.assert_close(runs[-1], ex10._torch_rmsprop(theta0, grads, **ex10.RMSPROP_HYPER), rtol=1e-12,
+                               atol=1e-14)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (lambda th, g, s, lr, a, e: right_rmsprop_step(th, g, s, 1e-3, a, e), "step 1 differs from torch.optim.RMSprop"),
+    (lambda th, g, s, lr, a, e: right_rmsprop_step(th, g, s, lr, a, e).tolist(), "return a tensor"),
+    (lambda th, g, s, lr, a, e: right_rmsprop_step(th, g, s, lr, a, e)[:1], "has shape"),
+    (lambda th, g, s, lr, a, e: right_rmsprop_step(th, g.mul_(2), s, lr, a, e), "changed grad in place"),
+    ("rmsprop", "give a function"),
+])
+def test_ex4_other_wrong_answers(capsys, answer, hint):
+    assert not ex10.check_rmsprop_step(answer)
+    out = _verdict(capsys)
+    assert out.startswith("[wrong]") and hint in out, out
+
+
+def test_ex4_state_drift_after_a_right_first_step(capsys):
+    def drifts(theta, grad, state, lr, alpha, eps):
+        out = right_rmsprop_step(theta, grad, state, lr, alpha, eps)
+        state["s"] = 2 * state["s"]                   # s changed after each step
+        return out
+
+    assert not ex10.check_rmsprop_step(drifts)
+    out = _verdict(capsys)
+    assert out.startswith("[wrong]") and "step 2 differs" in out and "your first step is right" in out, out

@@ -8,8 +8,9 @@ import torch
 
 from . import NotAttempted, close, require, run_check
 
-__all__ = ["check_valley_learning_rates", "check_adam_step", "check_momentum_step", "VALLEY_CURVATURES", "ADAM_HYPER",
-           "adam_variant", "MOMENTUM_HYPER", "momentum_variant"]
+__all__ = ["check_valley_learning_rates", "check_adam_step", "check_momentum_step", "check_rmsprop_step",
+           "VALLEY_CURVATURES", "ADAM_HYPER", "adam_variant", "MOMENTUM_HYPER", "momentum_variant", "RMSPROP_HYPER",
+           "rmsprop_variant"]
 
 
 # --------------------------------------------------------------------------- exercise 1
@@ -282,3 +283,106 @@ def check_momentum_step(fn) -> bool:
 
     return run_check("Exercise 3 (momentum's update)", check,
                      f"{_STEPS} steps equal torch.optim.SGD's with momentum and dampening")
+
+
+# --------------------------------------------------------------------------- exercise 4
+RMSPROP_HYPER = dict(lr=0.01, alpha=0.9, eps=1e-3)  # not torch's defaults, so that slips show
+
+
+def _torch_rmsprop(theta0: torch.Tensor, grads: list[torch.Tensor], lr, alpha, eps) -> list[torch.Tensor]:
+    p = torch.nn.Parameter(theta0.clone())
+    opt = torch.optim.RMSprop([p], lr=lr, alpha=alpha, eps=eps)
+    out = []
+    for g in grads:
+        p.grad = g.clone()
+        opt.step()
+        out.append(p.detach().clone())
+    return out
+
+
+def rmsprop_variant(theta0: torch.Tensor, grads: list[torch.Tensor], lr, alpha, eps, *, sign=-1.0, eps_inside=False,
+                    sqrt=True, eps_on_step=False, swap=False, accumulate=False, dampen=True, square="square",
+                    step_first=False, keep_state=True) -> list[torch.Tensor]:
+    """RMSprop (torch's form, no momentum, not centered) with one detail changed (the typical slips)."""
+    theta, s, out = theta0.clone(), torch.zeros_like(theta0), []
+    for g in grads:
+        if not keep_state:
+            s = torch.zeros_like(theta)
+        g2 = {"square": g * g, "abs": g.abs()}[square]
+        old = s
+        if accumulate:
+            s = s + g2
+        else:
+            keep, new = (1 - alpha, alpha) if swap else (alpha, (1 - alpha) if dampen else 1.0)
+            s = keep * s + new * g2
+        use = old if step_first else s
+        if eps_inside:
+            theta = theta + sign * lr * g / (use + eps).sqrt()
+        elif eps_on_step:
+            theta = theta + sign * (lr * g / use.sqrt() + eps)
+        else:
+            theta = theta + sign * lr * g / ((use.sqrt() if sqrt else use) + eps)
+        out.append(theta.clone())
+    return out
+
+
+_RMSPROP_SLIPS = [
+    (dict(sign=1.0), "your steps go uphill: subtract lr · g / (sqrt(s) + eps)"),
+    (dict(eps_inside=True), "eps is inside the square root, sqrt(s + eps); torch.optim.RMSprop adds it outside: "
+                            "sqrt(s) + eps"),
+    (dict(sqrt=False), "you divide by s, not by its square root: the step is g / (sqrt(s) + eps)"),
+    (dict(eps_on_step=True), "eps is added to the step, not to the denominator: check the brackets, "
+                             "lr · g / (sqrt(s) + eps)"),
+    (dict(swap=True), "alpha and 1 − alpha are swapped: alpha is the weight of the old average, "
+                      "s ← alpha · s + (1 − alpha) · g²"),
+    (dict(accumulate=True), "s only grows (s ← s + g²): that is AdaGrad; RMSprop forgets, "
+                            "s ← alpha · s + (1 − alpha) · g²"),
+    (dict(dampen=False), "s is updated as alpha · s + g²: the new square needs the factor (1 − alpha)"),
+    (dict(square="abs"), "s averages |g| instead of g²: square the gradient"),
+    (dict(step_first=True), "you divide by s from before this step: update s with the new gradient first, then step"),
+    (dict(keep_state=False), "each of your steps is a first step: keep s in `state` between calls (update the dict the "
+                             "caller gives you, do not replace it with a new one)"),
+]
+
+
+def check_rmsprop_step(fn) -> bool:
+    """``fn(theta, grad, state, lr, alpha, eps) -> new theta``: one step of RMSprop, checked over several steps
+    against ``torch.optim.RMSprop``."""
+
+    def check() -> None:
+        if fn is None:
+            raise NotAttempted
+        require(callable(fn), f"give a function rmsprop_step(theta, grad, state, lr, alpha, eps), got "
+                              f"{type(fn).__name__}")
+        theta0, grads = _inputs()
+        hyper = RMSPROP_HYPER
+        state: dict = {}
+        theta, got = theta0.clone(), []
+        for k, g in enumerate(grads):
+            g_in, theta_in = g.clone(), theta.clone()
+            new = fn(theta_in, g_in, state, hyper["lr"], hyper["alpha"], hyper["eps"])
+            if new is None:
+                raise NotAttempted if k == 0 and not state and torch.equal(theta_in, theta0) else AssertionError(
+                    "your function returned None: return the new theta (a new tensor, or theta updated in place)")
+            require(isinstance(new, torch.Tensor), f"return a tensor (the new theta), got {type(new).__name__}")
+            require(new.shape == theta0.shape, f"the new theta has shape {tuple(new.shape)}, expected "
+                                               f"{tuple(theta0.shape)} (the shape of theta)")
+            require(torch.equal(g_in, g), "your function changed grad in place: leave the gradient as it is")
+            theta = new.detach().to(torch.float64).clone()
+            got.append(theta)
+        expected = _torch_rmsprop(theta0, grads, **hyper)
+        if _same(got, expected):
+            return
+        for flags, hint in _RMSPROP_SLIPS:
+            if _same(got, rmsprop_variant(theta0, grads, **hyper, **flags)):
+                raise AssertionError(hint)
+        first_wrong = next(k for k, (a, b) in enumerate(zip(got, expected))
+                           if not torch.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True))
+        diff = (got[first_wrong] - expected[first_wrong]).abs().max().item()
+        raise AssertionError(
+            f"step {first_wrong + 1} differs from torch.optim.RMSprop (largest difference {diff:.2e}) with "
+            f"lr={hyper['lr']}, alpha={hyper['alpha']}, eps={hyper['eps']}: s starts at 0, "
+            f"s ← alpha · s + (1 − alpha) · g², then theta ← theta − lr · g / (sqrt(s) + eps)"
+            + (" (your first step is right: check what you keep in `state`)" if first_wrong > 0 else ""))
+
+    return run_check("Exercise 4 (RMSprop's update)", check, f"{_STEPS} steps equal torch.optim.RMSprop's")

@@ -274,7 +274,7 @@ show_as_jpeg(plot_trajectories(VALLEY, gd_paths,
 # Along the floor of the valley the gradients agree, and the velocity grows to $1/(1-\rho)$ times a single gradient: on
 # a steady slope the step is that of plain GD at the **effective rate** $\alpha/(1-\rho)$. Across the floor the gradients
 # alternate in sign and cancel. Some write the velocity as an average, $v_{t+1} = \rho v_t + (1-\rho)\nabla f(\theta_t)$
-# (one of the lecture decks writes $v = (1-b)v + b\,dx$): the same iterates as the sum form at rate $\alpha(1-\rho)$.
+# (CSCI 497P's "Regularization" deck: $v = (1-b)v + b\,dx$): the same iterates as the sum form at rate $\alpha(1-\rho)$.
 # PyTorch calls the factor `dampening` $= \tau$, $v_{t+1} = \rho v_t + (1-\tau)\nabla f$; $\tau = \rho$ is the average
 # (PyTorch's first step is $v_1 = \nabla f$, undamped).
 
@@ -286,10 +286,11 @@ show_as_jpeg(plot_trajectories(VALLEY, gd_paths,
 # $$v_{t+1} = \rho v_t - \alpha\nabla f(\theta_t + \rho v_t), \qquad \theta_{t+1} = \theta_t + v_{t+1} .$$
 #
 # Write it in the look-ahead point $\tilde\theta_t = \theta_t + \rho v_t$, where the gradient is taken, and in the sum
-# of gradients $b_t = -v_t/\alpha$. Then it needs only the gradient at the current parameters, and it is PyTorch's rule:
+# of gradients $v'_t = -v_t/\alpha$. Then it needs only the gradient at the current parameters, and it is PyTorch's
+# rule:
 #
-# $$b_{t+1} = \rho\, b_t + \nabla f(\tilde\theta_t), \qquad
-# \tilde\theta_{t+1} = \tilde\theta_t - \alpha\,\big(\nabla f(\tilde\theta_t) + \rho\, b_{t+1}\big) .$$
+# $$v'_{t+1} = \rho\, v'_t + \nabla f(\tilde\theta_t), \qquad
+# \tilde\theta_{t+1} = \tilde\theta_t - \alpha\,\big(\nabla f(\tilde\theta_t) + \rho\, v'_{t+1}\big) .$$
 #
 # So the parameters PyTorch holds are the lecture's look-ahead point $\tilde\theta$, and its velocity `momentum_buffer`
 # is $-1/\alpha$ times the lecture's. `course_lib.optim.SGD` does both, with the names and state of `torch.optim.SGD`:
@@ -411,12 +412,14 @@ def valleys(w):
 
 sweep_lrs = SWEEP_LRS.repeat(len(KAPPAS))
 gd_sweep = steps_to_reach(valleys, sweep_lrs, 1200, start=VALLEY.start).view(len(KAPPAS), -1).min(1).values
-momentum_sweep = torch.stack([steps_to_reach(valleys, sweep_lrs, 300, start=VALLEY.start, momentum=rho)
-                              .view(len(KAPPAS), -1).min(1).values for rho in [0.3, 0.5, 0.7, 0.8, 0.9]]).min(0).values
+SWEEP_MOMENTA = [0.3, 0.5, 0.7, 0.8, 0.9]
+momentum_sweep, best_rho = torch.stack([steps_to_reach(valleys, sweep_lrs, 300, start=VALLEY.start, momentum=rho)
+                                        .view(len(KAPPAS), -1).min(1).values for rho in SWEEP_MOMENTA]).min(0)
 speedup = gd_sweep / momentum_sweep
-for kappa, g, m, s in zip(KAPPAS, gd_sweep, momentum_sweep, speedup):
-    print(f"κ = {kappa:3d}: GD {g:4.0f} steps, momentum {m:3.0f} steps, speed-up {s:4.1f} "
-          f"= {s / math.sqrt(kappa):.2f} √κ")
+for kappa, g, m, s, r in zip(KAPPAS, gd_sweep, momentum_sweep, speedup, best_rho):
+    theory_rho = ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2
+    print(f"κ = {kappa:3d}: GD {g:4.0f} steps, momentum {m:3.0f} steps (best ρ {SWEEP_MOMENTA[r]}, theory "
+          f"{theory_rho:.2f}), speed-up {s:4.1f} = {s / math.sqrt(kappa):.2f} √κ")
 
 # %% [markdown]
 # ### Momentum's speed-up against $\sqrt\kappa$
@@ -456,8 +459,9 @@ ctx.claim(max(speedup / roots), "<", 1.0, "the speed-up should grow like √κ (
 # On the valley of the figures ($\kappa = 100$) momentum at its best rate and $\rho = 0.7$ needs about 7 times fewer
 # steps than GD at its best rate. The speed-up grows with $\kappa$, from about 2.6 at $\kappa = 10$ to 11 at
 # $\kappa = 300$, about $0.6$ to $0.8\sqrt\kappa$: slower than the asymptotic rates promise, because both counts also
-# pay for the start. The best $\rho$ grows with $\kappa$ too, towards the theory's $((\sqrt\kappa-1)/(\sqrt\kappa+1))^2$
-# (0.67 at $\kappa = 100$). The more ill-conditioned the problem, the more momentum buys.
+# pay for the start. The best $\rho$ grows with $\kappa$ too, close to the theory's
+# $((\sqrt\kappa-1)/(\sqrt\kappa+1))^2$ (0.67 at $\kappa = 100$). The more ill-conditioned the problem, the more
+# momentum buys, and the more momentum it wants.
 
 # %% [markdown]
 # ## 3. A learning rate per parameter: AdaGrad, RMSProp, AdaDelta, Adam
@@ -588,8 +592,8 @@ ctx.claim(falls["RMSProp"].max().item(), "<", 1.3, "RMSProp's effective rate sho
 
 # %% [markdown]
 # With persistent gradients AdaGrad's $s$ grows about like $t\sigma^2$, so its rate falls like $\alpha/(\sigma\sqrt t)$,
-# whatever the loss is doing. (A little less than $\sqrt{10}$ from step 200 to 2000: part of each gradient comes from
-# the spread of $w$ around the minimum, and that shrinks as the rate falls.) RMSProp's average forgets: its $s$ settles at the recent mean of $g^2$, and the rate stays.
+# whatever the loss is doing. (A little less than $\sqrt{10}$ from step 200 to 2000, 2.4 to 2.9 here: part of each
+# gradient comes from the spread of $w$ around the minimum, and that shrinks as the rate falls.) RMSProp's average forgets: its $s$ settles at the recent mean of $g^2$, and the rate stays.
 # On this stationary problem AdaGrad's falling rate even averages out the noise (its final loss is lower), like a
 # learning-rate schedule (notebook 11). But it is a schedule nobody chose that cannot be undone: on a network, whose
 # loss landscape changes as it trains, AdaGrad can "stop too early" (the lecture).
@@ -809,8 +813,9 @@ ctx.claim(gap, ">", 0.2, f"without the bias correction Adam should train clearly
 # the tiniest gradients). After it, the two runs follow different paths and the gradients are no longer constant, so
 # the measured ratio departs from the dashed line: the uncorrected updates are largest, about 5 times the corrected
 # ones, within the first 10 steps, and close to them after about 100. Those first steps cost: at $\alpha = 10^{-2}$ the
-# uncorrected runs end 200 steps with a training loss of about 1.4, against about 1.0 with the correction. Too large
-# first steps throw the network off exactly when it is most fragile. In trials at $3\times 10^{-2}$ the uncorrected
+# uncorrected runs end 200 steps with a training loss of about 1.4, against about 1.0 with the correction (the gap on
+# the mean over the seeds ranged from 0.34 to 0.48 across CPU kernel sets and seed offsets). Too large first steps
+# throw the network off exactly when it is most fragile. In trials at $3\times 10^{-2}$ the uncorrected
 # rule did not train at all in 200 steps, while at $10^{-3}$, a rate too small for these 200 steps, its larger first
 # steps even helped: the correction matters at the rate one would choose for Adam.
 
@@ -882,17 +887,19 @@ for name in ["Nesterov", "RMSProp", "Adam"]:
 # %% [markdown]
 # In the stored run every optimizer's best rate lies inside its grid: three times larger and its loss went up (SGD at 3
 # stayed near chance, $\ln 10 \approx 2.30$). At its best rate plain SGD is erratic, close to the edge of stability.
-# Nesterov, RMSProp and Adam ended 0.13 to 0.35 below it across the seeds and CPU kernel sets we tried.
+# Nesterov, RMSProp and Adam ended 0.12 to 0.35 below it across the CPU kernel sets and seed offsets we tried.
 #
 # Momentum's best *effective* rate, $0.1/(1 - 0.9) = 1$, is the same as plain SGD's (section 2: on a steady slope
 # the velocity is $1/(1-\rho)$ gradients). It usually ended lower too, but by as little as 0.05 on some seeds: at the
 # same effective rate, heavy-ball momentum is close to plain SGD, and Nesterov's look-ahead made the difference here.
 # Between Nesterov, RMSProp and Adam this run gives no reliable ranking beyond Adam usually ending lowest.
 #
-# The ranking is by training loss. The validation accuracies (printed above) follow it only roughly: plain SGD is
-# lowest, and among the others the differences are a few points, about as large as those between the two seeds. Wilson
+# The ranking is by training loss. The validation accuracies (printed above) follow it only roughly: in the stored run
+# plain SGD is lowest, and among the others the differences are a few points, about as large as those between the two
+# seeds. Wilson
 # et al. (2017) found that adaptive methods (AdaGrad, RMSProp, Adam) can fit the training set as well or better and
-# still generalize worse than well-tuned SGD with momentum (one lecture deck: "Momentum or Nesterov may be better").
+# still generalize worse than well-tuned SGD with momentum ("Regularization and Optimization of DNNs": "a separate
+# study shows that Momentum or Nesterov may be better").
 # Which optimizer generalizes best is a question for the validation set, asked at each one's tuned rate.
 # "If you have no idea: Adam" (the lecture) is a good default because it works at $10^{-3}$ to $10^{-2}$ on many
 # problems, not because it wins every race.
@@ -1080,3 +1087,38 @@ def solution_momentum_step(theta, grad, state, lr, momentum, dampening):
 
 
 assert ex.check_momentum_step(solution_momentum_step)
+
+# %% [markdown]
+# ### Exercise 4 — write RMSProp's update
+# Write `rmsprop_step(theta, grad, state, lr, alpha, eps)`: one step of RMSProp as `torch.optim.RMSprop` takes it
+# (no momentum, not centered; section 3's table, with PyTorch's name `alpha` for the decay rate $\beta$). Keep the
+# running average of the squared gradients in `state` (empty before the first step) and return the new `theta`. The
+# check runs several steps against `torch.optim.RMSprop` with hyperparameters other than the defaults.
+
+# %% {"tags": ["exercise"]}
+def rmsprop_step(theta, grad, state, lr, alpha, eps):
+    raise NotImplementedError  # your code here
+
+
+# %%
+ex.check_rmsprop_step(rmsprop_step)
+
+# %% [markdown]
+# <details><summary><b>Solution</b> (click to show; the code cell below is collapsed: click its left bar to expand)</summary>
+#
+# $s$ starts at 0. Each call: update it first, $s \leftarrow \alpha s + (1-\alpha)\,g^2$ (alpha weighs the *old*
+# average), then step by $\alpha_{\rm lr}\, g / (\sqrt{s} + \epsilon)$, with $\epsilon$ outside the square root. There is
+# no bias correction: the first step is $\alpha_{\rm lr}/\sqrt{1-\alpha}$ per coordinate, the start-up bias of
+# section 3.
+# </details>
+
+# %% {"tags": ["solution"]}
+# Solution: expand to see
+def solution_rmsprop_step(theta, grad, state, lr, alpha, eps):
+    if "s" not in state:
+        state["s"] = torch.zeros_like(theta)
+    state["s"] = alpha * state["s"] + (1 - alpha) * grad**2
+    return theta - lr * grad / (state["s"].sqrt() + eps)
+
+
+assert ex.check_rmsprop_step(solution_rmsprop_step)
