@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["describe", "real", "integer", "probability", "one_of", "positive_sizes", "tensor", "finite", "flag",
+__all__ = ["color", "describe", "real", "integer", "probability", "one_of", "positive_sizes", "tensor", "finite", "flag",
            "generator", "device"]
 
 
@@ -203,3 +203,14 @@ def as_tensor(value: Any, name: str, labels: bool = False) -> Tensor:
     if not isinstance(value, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor or a NumPy array, got {describe(value)}")
     return value
+
+
+def color(value: Any, name: str = "color") -> Any:
+    """A matplotlib colour (``"C0"``, ``"k"``, ``"#0072B2"``, an RGB tuple) or ``None``, returned as it is."""
+    from matplotlib.colors import is_color_like  # imported here: the checks load without matplotlib
+
+    if value is None or is_color_like(value):
+        return value
+    error = ValueError if isinstance(value, (str, tuple, list)) else TypeError
+    raise error(f"{name} must be a matplotlib colour such as 'C0', 'k' or '#0072B2' (or None), "
+                f"got {describe(value)}")

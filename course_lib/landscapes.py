@@ -40,7 +40,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 import torch
 from torch import Tensor, nn
 
-from ._checks import describe, integer, real, tensor
+from ._checks import color as _color, describe, integer, real, tensor
 
 __all__ = ["Landscape", "narrow_valley", "saddle", "rosenbrock", "himmelblau", "six_hump_camel", "Trajectory",
            "trajectory", "run_optimizers", "plot_trajectories", "plot_side_by_side", "animate_trajectories",
@@ -364,8 +364,6 @@ def _path_style(i: int) -> dict[str, Any]:
 def _path_colors(paths: Mapping[str, Any], colors: Any) -> dict[str, Any]:
     """One colour per path: ``colors[name]`` where given, else the next palette colour ``C0``, ``C1``, …
     that no other path of the figure has from ``colors``."""
-    from .plots import _color
-
     if colors is None:
         colors = {}
     if not isinstance(colors, Mapping):

@@ -14,12 +14,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
-from matplotlib.colors import is_color_like
 from cycler import cycler
 from matplotlib.figure import Figure
 from torch import nn
 
-from ._checks import describe, integer, one_of, real, tensor
+from ._checks import color as _color, describe, integer, one_of, real, tensor
 from .training import History
 
 __all__ = ["PALETTE", "COURSE_STYLE", "use_course_style", "plot_history", "plot_learning_curve", "plot_decision_boundary",
@@ -75,14 +74,6 @@ def _text(value: Any, name: str, optional: bool = False) -> str | None:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str{' or None' if optional else ''}, got {describe(value)}")
     return value
-
-
-def _color(value: Any, name: str = "color") -> Any:
-    if value is None or is_color_like(value):
-        return value
-    error = ValueError if isinstance(value, (str, tuple, list)) else TypeError
-    raise error(f"{name} must be a matplotlib colour such as 'C0', 'k' or '#0072B2' (or None), "
-                f"got {describe(value)}")
 
 
 def _numbers(values: Any, name: str, **limits: Any) -> list[float]:

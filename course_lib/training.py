@@ -419,17 +419,26 @@ def _first_batch(batches: Iterable, what: str) -> tuple[Tensor, Tensor]:
 def _has_batch_norm(model: nn.Module) -> bool:
     """Whether ``model`` holds a layer that normalizes over the batch in training: ``torch.nn``'s batch norm
     (``BatchNorm1d/2d/3d``, ``SyncBatchNorm``, the lazy ones) or ``course_lib.normalization``'s ``BatchNorm1d/2d``."""
-    from .normalization import _BatchNorm as _CourseBatchNorm  # imported here: training does not load it otherwise
+    from .normalization import BatchNorm1d, BatchNorm2d  # imported here: training does not load it otherwise
 
-    return any(isinstance(m, (nn.modules.batchnorm._BatchNorm, _CourseBatchNorm)) for m in model.modules())
+    return any(isinstance(m, (nn.modules.batchnorm._BatchNorm, BatchNorm1d, BatchNorm2d)) for m in model.modules())
 
 
-def make_optimizer(model: nn.Module, optimizer, lr: float) -> torch.optim.Optimizer:
-    """``fit``'s rule for its ``optimizer=``: ``None`` gives SGD at ``lr``; an Optimizer is used as it is;
-    a factory ``params -> Optimizer`` is called on the model's parameters."""
-    if optimizer is None:
-        lr = _checks.real(lr, "lr", low=0.0, low_open=True)
-        return torch.optim.SGD(model.parameters(), lr=lr)
+def _is_optimizer_class(optimizer) -> bool:
+    return isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer)
+
+
+def make_optimizer(model: nn.Module, optimizer, lr: float | None) -> torch.optim.Optimizer:
+    """``fit``'s rule for its ``optimizer=``: ``None`` gives SGD at ``lr`` (default 0.1); an Optimizer class
+    (``torch.optim.Adam``) is built on the model's parameters at ``lr`` (default: the class's own); an
+    Optimizer is used as it is, and a factory ``params -> Optimizer`` is called on the model's parameters
+    (both set their own rate, so ``lr`` is not used)."""
+    if optimizer is None or _is_optimizer_class(optimizer):
+        if lr is not None:
+            lr = _checks.real(lr, "lr", low=0.0, low_open=True)
+        if optimizer is None:
+            return torch.optim.SGD(model.parameters(), lr=0.1 if lr is None else lr)
+        return optimizer(model.parameters()) if lr is None else optimizer(model.parameters(), lr=lr)
     if isinstance(optimizer, torch.optim.Optimizer):
         return optimizer
     if callable(optimizer):
@@ -437,8 +446,8 @@ def make_optimizer(model: nn.Module, optimizer, lr: float) -> torch.optim.Optimi
         if not isinstance(opt, torch.optim.Optimizer):
             raise TypeError(f"optimizer factory must return a torch.optim.Optimizer, got {type(opt).__name__}")
         return opt
-    raise TypeError(f"optimizer must be a torch.optim.Optimizer, a factory taking parameters, or None; "
-                    f"got {_checks.describe(optimizer)}")
+    raise TypeError(f"optimizer must be a torch.optim.Optimizer, an Optimizer class, a factory taking parameters, "
+                    f"or None; got {_checks.describe(optimizer)}")
 
 
 def _progress_default() -> bool:
@@ -506,7 +515,7 @@ def predict(model: nn.Module, x: Tensor, *, batch_size: int = 4096,
 
 
 # --------------------------------------------------------------------------- fit
-def fit(model: nn.Module, train, val=None, *, epochs: int = 10, optimizer=None, lr: float = 0.1,
+def fit(model: nn.Module, train, val=None, *, epochs: int = 10, optimizer=None, lr: float | None = None,
         loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None, batch_size: int = 64, drop_last: bool = False,
         callbacks: Sequence[Callback] = (), device: torch.device | str | None = None,
         progress: bool | None = None, seed: int | None = None, generator: torch.Generator | None = None,
@@ -518,8 +527,10 @@ def fit(model: nn.Module, train, val=None, *, epochs: int = 10, optimizer=None, 
     train, val : a :class:`~course_lib.data.Split`, an ``(x, y)`` pair of tensors or NumPy arrays
         (kept on the device and batched there), or any iterable of ``(x, y)`` batches such as a ``DataLoader``.
     epochs : passes over the training data.
-    optimizer : a ``torch.optim.Optimizer``, a factory ``params -> Optimizer``, or ``None`` for
-        plain SGD with learning rate ``lr``.
+    optimizer, lr : ``None`` for plain SGD at learning rate ``lr`` (default 0.1); an Optimizer class such as
+        ``torch.optim.Adam``, built on the model's parameters at ``lr`` (default: the class's own); or a
+        ``torch.optim.Optimizer`` or a factory ``params -> Optimizer``, which set their own rate (passing
+        ``lr`` as well is refused, since it would be ignored).
     loss_fn : default cross-entropy for integer labels, mean squared error for float targets.
     batch_size, drop_last : mini-batch size; ``drop_last=True`` skips a last, smaller batch
         (batch norm cannot train on a batch of one sample).
@@ -572,6 +583,10 @@ def fit(model: nn.Module, train, val=None, *, epochs: int = 10, optimizer=None, 
         val_batches = make_batches(val, "validation data", batch_size, False, dev, None)  # check before training
         if isinstance(val_batches, DeviceLoader):
             _probe(model, val_batches.x, val_batches.y, loss_fn, "validation data")
+    if lr is not None and optimizer is not None and not _is_optimizer_class(optimizer):
+        raise ValueError(f"lr={lr!r} would be ignored: the optimizer given ({_checks.describe(optimizer)}) sets its "
+                         f"own learning rate; set it there, or pass the Optimizer class (optimizer=torch.optim.Adam, "
+                         f"lr=...) for fit to build it at lr")
     opt = make_optimizer(model, optimizer, lr)
     history = history if history is not None else History()
     state = FitState(model=model, optimizer=opt, loss_fn=loss_fn, history=history, device=dev, val=val,

@@ -72,6 +72,22 @@ def test_fit_accepts_a_dataloader_and_an_optimizer_factory(moons):
     assert len(h) == 20 and h.val_acc[-1] > 0.8
 
 
+def test_fit_builds_an_optimizer_class_at_lr_and_refuses_an_lr_it_would_ignore(moons):
+    model = mlp(2, [4], 2)
+    fit(model, moons.train, epochs=1, optimizer=torch.optim.Adam, lr=0.02, seed=0, progress=False)
+    h = fit(model, moons.train, epochs=1, optimizer=torch.optim.Adam, seed=0, progress=False)   # the class's default
+    assert h.lr == [1e-3]
+    h = fit(model, moons.train, epochs=1, optimizer=torch.optim.Adam, lr=0.02, seed=0, progress=False)
+    assert h.lr == [0.02]
+    assert fit(model, moons.train, epochs=1, seed=0, progress=False).lr == [0.1]        # plain SGD's default
+    with pytest.raises(ValueError, match=r"lr=0.02 would be ignored: the optimizer given \(Adam"):
+        fit(model, moons.train, optimizer=torch.optim.Adam(model.parameters(), lr=1e-3), lr=0.02)
+    with pytest.raises(ValueError, match=r"lr=0.5 would be ignored: the optimizer given \(function"):
+        fit(model, moons.train, optimizer=lambda p: torch.optim.SGD(p, lr=0.1), lr=0.5)
+    with pytest.raises(ValueError, match="lr must be"):
+        fit(model, moons.train, optimizer=torch.optim.Adam, lr=-1.0)
+
+
 def test_eval_train_records_eval_mode_metrics(moons):
     torch.manual_seed(0)
     model = mlp(2, [64], 2, dropout=0.5)
