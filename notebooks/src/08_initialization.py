@@ -71,7 +71,7 @@ COLORS = {"constant": "C7", "small": "C0", "large": "C3", "xavier": "C2",
 # "weight values move in the same direction", and a layer of 32 units behaves like a layer of one. Random initialization
 # **breaks the symmetry**.
 #
-# We train the same MLP (two tanh layers of 32 units, Adam, learning rate $10^{-2}$) on the 8×8 digits twice: once with every
+# We train the same MLP (two tanh layers of 32 units, Adam, learning rate $10^{-3}$) on the 8×8 digits twice: once with every
 # weight $= 0.1$ (`constant_`), once with Xavier initialization with PyTorch's tanh gain 5/3 ("Xavier × 5/3": `xavier_normal`
 # with `nonlinearity="tanh"`; section 4 compares it with gain 1), biases zero in both.
 
@@ -89,7 +89,7 @@ for seed in SEEDS:
                              ("xavier", "xavier_normal", dict(nonlinearity="tanh"))):
         model = initialize(digits_mlp(n_in, n_classes), scheme, generator=ctx.rng(seed), **kw)
         hist = fit(model, data.train, data.val, epochs=ctx.epochs(fast=20, full=3), optimizer=torch.optim.Adam,
-                   lr=1e-2, batch_size=50, seed=seed, progress=False)
+                   lr=1e-3, batch_size=50, seed=seed, progress=False)
         W1 = model[1].weight.detach()
         sym_runs[(name, seed)] = dict(W1=W1.cpu(), spread=(W1 - W1[0]).abs().max().item(), val=hist.val_acc[-1])
         print(f"seed {seed}  {name:>8}: max |row i - row 0| of W1 = {sym_runs[(name, seed)]['spread']:.2e}"
