@@ -483,7 +483,7 @@ plt.show()
 
 # %% [markdown]
 # ### Checking the claim: batch norm trains where the plain network fails
-# On both seeds: the plain network trains at learning rate 0.1 (above 75% test accuracy) but not at 3 (at most 30%, or a
+# On both seeds: the plain network trains at learning rate 0.1 (above 60% test accuracy) but not at 3 (at most 30%, or a
 # diverged run), where more than half of its last hidden ReLUs are dead; with batch norm at rate 3 it is more than 60
 # points higher, and fewer than half of the units are dead.
 
@@ -493,7 +493,7 @@ for seed in SEEDS:
     slow_hist, slow_acc, _ = speed[("ReLU, lr 0.1", seed, None)]
     plain_hist, plain_acc, plain_dead = speed[("ReLU, lr 3", seed, None)]
     plain_acc, plain_dead = (0.0, 1.0) if plain_hist.diverged else (plain_acc, plain_dead)  # diverged: failed, all dead
-    ctx.claim(0.0 if slow_hist.diverged else slow_acc, ">", 0.75,
+    ctx.claim(0.0 if slow_hist.diverged else slow_acc, ">", 0.6,
               f"seed {seed}: the plain ReLU network should train at lr 0.1 (test acc {slow_acc:.3f})")
     ctx.claim(plain_acc, "<=", 0.3, f"seed {seed}: the plain ReLU network should fail at lr 3 (test acc {plain_acc:.3f})")
     ctx.claim(plain_dead, ">", 0.5, f"seed {seed}: most of the plain network's last-layer ReLUs should be dead at lr 3 "
