@@ -1,8 +1,9 @@
 """Gradient flow: per-layer statistics of activations and gradients, and gradient clipping.
 
 **Looking inside a network.** For each chosen layer ``l`` (by default the activation layers, PyTorch's
-and ``course_lib.activations``'; pass ``layer_types`` to add Linear/Conv layers) :func:`layer_stats` records, on one batch, the statistics of its output
-``h_l`` and, after a backward pass, of the gradient ``∂L/∂h_l`` flowing into it:
+and ``course_lib.activations``'; pass ``layer_types`` to add Linear/Conv layers) :func:`layer_stats`
+records, on one batch, the statistics of its output ``h_l`` and, after a backward pass, of the gradient
+``∂L/∂h_l`` flowing into it:
 
 * mean and standard deviation of ``h_l`` and a histogram of its values;
 * the **saturated fraction** of a tanh (``|h| > 0.99``) or sigmoid (``h < 0.01`` or ``h > 0.99``):
