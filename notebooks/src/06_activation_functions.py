@@ -366,7 +366,7 @@ for seed in SEEDS:
 #
 # ### The quarter is partly the initialization's doing
 # The sigmoid nets above use Xavier with gain 1, as the table of the "Regularization and Optimization of DNNs" deck pairs
-# them. Scaling the weights by 4 $= 1/\sigma'(0)$ (an old recommendation for the logistic) undoes much of the collapse (95 to
+# them. Scaling the weights by 4 $= 1/\sigma'(0)$ (an old recommendation for the logistic) undoes much of the collapse (93 to
 # 140 times more signal at layer 5, across seed offsets and kernel sets); but the outputs of the sigmoid are centred on
 # $\tfrac12$, not 0, so larger weights also push many units off the centre, and the signal still shrinks from layer to layer:
 
@@ -543,7 +543,7 @@ ctx.claim(best[True] / best[False], "<", 0.7, "at its best learning rate the cen
 
 # %% [markdown]
 # (`inf`: on at least one seed $w$ did not come within 0.1 of $w^*$ in 400 steps; here that means it diverged.) With positive
-# inputs SGD stops converging above a learning rate of about 2.6, with centred inputs only above about 9.5: a rate 3.7 to 3.9
+# inputs SGD stops converging above a learning rate of about 2.6, with centred inputs only above about 9.5: a rate 3.6 to 3.9
 # times larger (across the seed offsets we tried). At equal learning rates the step counts agree; the centred unit needs
 # fewer steps only because it can take larger ones. Its fewest are at a rate of 4, inside the grid (larger rates take more
 # steps again, 12 diverges), and there it needs less than half the steps of the positive unit at its best (0.28 to 0.45
@@ -603,7 +603,7 @@ for seed in SEEDS:
 
 # %% [markdown]
 # With zero biases at most a few percent of the first layer's units are dead on the training set; a bias of $-2$ kills
-# 90% to 97% of them (across the seeds, seed offsets and kernel sets we tried), and $-4$ all or nearly all of them. What sets
+# 88% to 100% of them (across the seeds, seed offsets and kernel sets we tried), and $-4$ all or nearly all of them. What sets
 # the scale is the weights: He's $\text{std}(W) = \sqrt{2/64} \approx 0.18$ on these pixels gives pre-activations $w^\top x$ with
 # a standard deviation of 0.6 to 0.7 (printed above), so a bias of $-2$ leaves only the rare units and examples with
 # $w^\top x > 2$ active.
@@ -785,7 +785,7 @@ for name in RECTIFIER_NAMES:
 # %% [markdown]
 # On both seeds, after 12 epochs, the sigmoid net has not left chance level (loss ≈ ln 10 = 2.30): its output still hardly
 # depends on its input, the collapse of section 2. tanh trains; the five rectifiers, Maxout and PReLU included, reach a
-# training loss 0.25 to 0.5 times tanh's (the ratio averaged over the two seeds, across seed offsets and kernel sets), ELU and
+# training loss 0.25 to 0.55 times tanh's (the ratio averaged over the two seeds, across seed offsets and kernel sets), ELU and
 # Maxout among the lowest. On validation accuracy tanh and the rectifiers end close together (above 0.9 in the run printed
 # above), the sigmoid at chance: the difference here is the speed of training. Maxout gets there with about twice the parameters of the ReLU net.
 # This is one architecture, one learning rate and a short run; it matches the deck's TL;DR, not a universal ranking:
@@ -880,7 +880,7 @@ ctx.claim(selu_std["ELU"][-1], "<", 0.5, "a plain ELU with the same weights shou
 # - All-positive inputs (sigmoid outputs) make every single-example update of a unit's weights share one sign (a mini-batch
 #   softens this): the path zig-zags, and SGD diverges at a learning rate three to four times smaller than with centred
 #   inputs; at equal learning rates both take about as many steps.
-# - A ReLU unit that is never active on the data is dead for good: a bias of $-2$ killed 88% to 97% of a layer; a learning
+# - A ReLU unit that is never active on the data is dead for good: a bias of $-2$ killed 88% to 100% of a layer; a learning
 #   rate of 0.5 killed many units too, in a chaotic way (from about 30% to 60% of the first layer). Leaky ReLU, PReLU, ELU and
 #   RReLU keep a gradient for moderately negative inputs.
 # - On digits, a 5-layer MLP trained with SGD: the rectifiers (ReLU, Leaky ReLU, PReLU, ELU, Maxout) trained fastest, tanh
