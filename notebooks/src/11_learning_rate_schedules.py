@@ -304,10 +304,10 @@ ctx.claim(lead, ">", 0.1, f"the suggested rate should beat both neighbours, aver
 # One test's suggestion lay between 0.13 and 0.22 on most seeds and batch orders we tried, but now and then one landed
 # far off (0.55 and 0.77, two tests of 36): the steepest point of a noisy curve is itself noisy. The median of three
 # stayed between 0.13 and 0.22, and it beat both neighbours on every seed and kernel set we tried, by 0.22 to 0.32 of
-# training loss: a third of the rate trains steadily but slower;
-# three times it makes fast progress for an epoch or two, then bounces, and its loss stalls or rises. The schedules of
-# the next section start higher, at $\eta_0 = 0.3$, one and a half to two times the suggestion: too high to keep, and decaying from a
-# rate too high to keep is what schedules are for.
+# training loss: a third of the rate trains steadily but slower; three times it makes fast progress for an epoch or two,
+# then bounces, and its loss stalls or rises. The schedules of the next section start higher, at $\eta_0 = 0.3$, one and
+# a half to two times the suggestion: too high to keep, and decaying from a rate too high to keep is what schedules are
+# for.
 
 # %% [markdown]
 # ## 4. A real run: constant rate vs four schedules
@@ -728,16 +728,16 @@ for seed in SEEDS:
 
 # %% [markdown]
 # Without clipping, the gradient norm grows by orders of magnitude soon after the first outlier batch: either the loss
-# overflows, or the weights are thrown so far that the network ends no better than predicting the mean. The same rate
-# on the clean targets fits them, so the rate alone is not the problem. With clipping at the 95th percentile of the
-# clean run's norms, every batch with an outlier was clipped; of the other batches, most in the first epoch (the fresh
-# network's gradients are large, and larger than in the clean run after the first outliers) and few later: 10% to 20%
-# of them over the run. One outlier batch can no longer throw the weights far, and the network fits the clean function
-# (validation MSE below 1% of the variance, the clean control's about 0.1%). Clipping does not make the squared error robust to outliers (a Huber
-# loss would): the clipped steps still pull towards them, only less hard. The deck's snippet clips by value
-# (`clip_grad_value_(params, 100)`), entry by entry; clipping by norm scales all gradients by one factor and keeps the
-# direction of the step. The same deck notes that batch norm is often preferred to clipping (notebook 09): it keeps
-# the activations, and so the gradients of a deep network, in range; it does nothing against an outlier target.
+# overflows, or the weights are thrown so far that the network ends no better than predicting the mean. The same rate on
+# the clean targets fits them, so the rate alone is not the problem. With clipping at the 95th percentile of the clean
+# run's norms, every batch with an outlier was clipped; of the other batches, most in the first epoch (the fresh
+# network's gradients are large, and larger than in the clean run after the first outliers) and few later: 10% to 20% of
+# them over the run. One outlier batch can no longer throw the weights far, and the network fits the clean function
+# (validation MSE below 1% of the variance, the clean control's below 0.1%). Clipping does not make the squared error
+# robust to outliers (a Huber loss would): the clipped steps still pull towards them, only less hard. The deck's snippet
+# clips by value (`clip_grad_value_(params, 100)`), entry by entry; clipping by norm scales all gradients by one factor
+# and keeps the direction of the step. The same deck prefers batch norm to clipping (notebook 09): it keeps the
+# activations, and so the gradients of a deep network, in range; it does nothing against an outlier target.
 
 # %% [markdown]
 # ## 8. Monitoring the update/weight ratio
