@@ -12,7 +12,7 @@
 # *Lecture:* "How to Train ConvNets" (SGD and its problems, the long narrow valley and the condition number, local minima and
 # saddle points, momentum, Nesterov, AdaGrad, RMSProp, Adam and its bias correction, the history of optimizers);
 # "Regularization and Optimization of DNNs" (gradient descent vs mini-batch SGD, momentum, NAG, AdaGrad, RMSProp, Adam).
-# *Runs in:* about 35 s on one CPU core (fast profile).
+# *Runs in:* about 30 s on one CPU core (fast profile).
 
 # %% {"tags": ["colab"]}
 # Google Colab only (detected, not assumed): install course_lib and the packages Colab lacks,
