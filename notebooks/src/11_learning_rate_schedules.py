@@ -282,6 +282,7 @@ for name, factor in RATES.items():
     label = f"{name}: {factor * SUGGESTED[0]:.3g}" + (" (diverged)" if hist.diverged else "")
     ax.plot(hist.epoch, hist.train_loss, "o-", color=RATE_COLORS[name], label=label)
 ax.set(xlabel="epoch", ylabel="training loss", title="Constant rates around the range test's suggestion")
+ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
 ax.legend(fontsize=12)
 plt.show()
 
@@ -475,6 +476,7 @@ for name, color in ADAM_COLORS.items():
     label = f"Adam, {name}" + (f" (peak {ADAM_PEAK:g})" if name == "warm-up + cosine" else "")
     ax.plot(adam_runs[(name, 0)].epoch, adam_runs[(name, 0)].val_acc, "o-", ms=4, color=color, label=label)
 ax.set(xlabel="epoch", ylabel="validation accuracy", title="Adam: constant rates against warm-up + cosine")
+ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
 ax.legend(fontsize=12)
 plt.show()
 
