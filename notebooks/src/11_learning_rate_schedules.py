@@ -436,7 +436,8 @@ for name, factor in (("step", 1.6), ("cosine", 5), ("1/t", 1.6), ("cyclic", 1.6)
 # adapt the *relative* step of each weight, but every step still scales with $\alpha$, and so does the noise that keeps
 # a high rate bouncing near a minimum; Adam and AdamW are in practice usually run with a short warm-up and a decay
 # (exercise 2 writes one). One experiment on the same MLP, 20 epochs: Adam at the constant rates 0.003, 0.01 and 0.03,
-# and Adam at peak $\alpha = 0.03$ with a linear warm-up from $\alpha/10$ over the first 2 epochs, then a cosine to 0,
+# and Adam at peak $\alpha = 0.03$ with a linear warm-up from $\alpha/10$ over the first tenth of the epochs
+# (2 of 20), then a cosine to 0,
 # stepped once per batch, PyTorch's own classes:
 #
 # ```python
@@ -446,7 +447,7 @@ for name, factor in (("step", 1.6), ("cosine", 5), ("1/t", 1.6), ("cyclic", 1.6)
 
 # %%
 ADAM_RATES, ADAM_PEAK = (0.003, 0.01, 0.03), 0.03
-WARMUP, TOTAL = 2 * STEPS_PER_EPOCH, EPOCHS * STEPS_PER_EPOCH          # in batches
+WARMUP, TOTAL = max(EPOCHS // 10, 1) * STEPS_PER_EPOCH, EPOCHS * STEPS_PER_EPOCH   # in batches: 2 epochs of warm-up in 20
 
 
 def warmup_cosine(opt):
