@@ -145,6 +145,45 @@ def _same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
     return all(torch.allclose(x, y, rtol=1e-6, atol=1e-9, equal_nan=True) for x, y in zip(a, b))
 
 
+def _step_through(fn, hyper: dict, grad_hint: str = "") -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+    """Call the answer ``fn(theta, grad, state, *hyper.values())`` over the checker's gradients, keeping one
+    ``state`` dict; return ``theta0``, the gradients and the thetas it returned (float64 copies)."""
+    theta0, grads = _inputs()
+    state: dict = {}
+    theta, got = theta0.clone(), []
+    for k, g in enumerate(grads):
+        g_in, theta_in = g.clone(), theta.clone()  # the answer may update them in place
+        new = fn(theta_in, g_in, state, *hyper.values())
+        if new is None:
+            raise NotAttempted if k == 0 and not state and torch.equal(theta_in, theta0) else AssertionError(
+                "your function returned None: return the new theta (a new tensor, or theta updated in place)")
+        require(isinstance(new, torch.Tensor), f"return a tensor (the new theta), got {type(new).__name__}")
+        require(new.shape == theta0.shape, f"the new theta has shape {tuple(new.shape)}, expected "
+                                           f"{tuple(theta0.shape)} (the shape of theta)")
+        require(torch.equal(g_in, g), "your function changed grad in place: leave the gradient as it is" + grad_hint)
+        theta = new.detach().to(torch.float64).clone()
+        got.append(theta)
+    return theta0, grads, got
+
+
+def _diagnose(got: list[torch.Tensor], expected: list[torch.Tensor], slips, variant, theta0, grads, hyper: dict,
+              torch_name: str, rule: str) -> None:
+    """Pass if ``got`` follows ``expected``; else raise the hint of the first slip that ``variant`` reproduces,
+    or name the first step that differs and the rule to follow."""
+    if _same(got, expected):
+        return
+    for flags, hint in slips:
+        if _same(got, variant(theta0, grads, **hyper, **flags)):
+            raise AssertionError(hint)
+    first_wrong = next(k for k, (a, b) in enumerate(zip(got, expected))
+                       if not torch.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True))
+    diff = (got[first_wrong] - expected[first_wrong]).abs().max().item()
+    args = ", ".join(f"{k}={v}" for k, v in hyper.items())
+    raise AssertionError(
+        f"step {first_wrong + 1} differs from {torch_name} (largest difference {diff:.2e}) with {args}: {rule}"
+        + (" (your first step is right: check what you keep in `state`)" if first_wrong > 0 else ""))
+
+
 def check_adam_step(fn) -> bool:
     """``fn(theta, grad, state, lr, betas, eps) -> new theta``: Adam's step, checked against ``torch.optim.Adam``."""
 
@@ -152,38 +191,11 @@ def check_adam_step(fn) -> bool:
         if fn is None:
             raise NotAttempted
         require(callable(fn), f"give a function adam_step(theta, grad, state, lr, betas, eps), got {type(fn).__name__}")
-        theta0, grads = _inputs()
         hyper = ADAM_HYPER
-        state: dict = {}
-        theta, got = theta0.clone(), []
-        for k, g in enumerate(grads):
-            g_in = g.clone()
-            theta_in = theta.clone()  # the answer may update it in place
-            new = fn(theta_in, g_in, state, hyper["lr"], hyper["betas"], hyper["eps"])
-            if new is None:
-                raise NotAttempted if k == 0 and not state and torch.equal(theta_in, theta0) else AssertionError(
-                    "your function returned None: return the new theta (a new tensor, or theta updated in place)")
-            require(isinstance(new, torch.Tensor), f"return a tensor (the new theta), got {type(new).__name__}")
-            require(new.shape == theta0.shape, f"the new theta has shape {tuple(new.shape)}, expected "
-                                               f"{tuple(theta0.shape)} (the shape of theta)")
-            require(torch.equal(g_in, g), "your function changed grad in place: leave the gradient as it is")
-            theta = new.detach().to(torch.float64).clone()
-            got.append(theta)
-        expected = _torch_adam(theta0, grads, **hyper)
-        if _same(got, expected):
-            return
-        for flags, hint in _SLIPS:
-            if _same(got, adam_variant(theta0, grads, **hyper, **flags)):
-                raise AssertionError(hint)
-        first_wrong = next(k for k, (a, b) in enumerate(zip(got, expected))
-                           if not torch.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True))
-        diff = (got[first_wrong] - expected[first_wrong]).abs().max().item()
-        raise AssertionError(
-            f"step {first_wrong + 1} differs from torch.optim.Adam (largest difference {diff:.2e}) with lr="
-            f"{hyper['lr']}, betas={hyper['betas']}, eps={hyper['eps']}: use the arguments you are given, update m "
-            f"and v, bias-correct both with the step t (1 on the first step), then "
-            f"theta − lr · m_hat / (sqrt(v_hat) + eps)"
-            + (" (your first step is right: check what you keep in `state`)" if first_wrong > 0 else ""))
+        theta0, grads, got = _step_through(fn, hyper)
+        _diagnose(got, _torch_adam(theta0, grads, **hyper), _SLIPS, adam_variant, theta0, grads, hyper,
+                  "torch.optim.Adam", "use the arguments you are given, update m and v, bias-correct both with the "
+                  "step t (1 on the first step), then theta − lr · m_hat / (sqrt(v_hat) + eps)")
 
     return run_check("Exercise 2 (Adam's update)", check,
                      f"{_STEPS} steps equal torch.optim.Adam's, bias correction included")
@@ -249,37 +261,11 @@ def check_momentum_step(fn) -> bool:
             raise NotAttempted
         require(callable(fn), "give a function momentum_step(theta, grad, state, lr, momentum, dampening), "
                               f"got {type(fn).__name__}")
-        theta0, grads = _inputs()
         hyper = MOMENTUM_HYPER
-        state: dict = {}
-        theta, got = theta0.clone(), []
-        for k, g in enumerate(grads):
-            g_in, theta_in = g.clone(), theta.clone()
-            new = fn(theta_in, g_in, state, hyper["lr"], hyper["momentum"], hyper["dampening"])
-            if new is None:
-                raise NotAttempted if k == 0 and not state and torch.equal(theta_in, theta0) else AssertionError(
-                    "your function returned None: return the new theta (a new tensor, or theta updated in place)")
-            require(isinstance(new, torch.Tensor), f"return a tensor (the new theta), got {type(new).__name__}")
-            require(new.shape == theta0.shape, f"the new theta has shape {tuple(new.shape)}, expected "
-                                               f"{tuple(theta0.shape)} (the shape of theta)")
-            require(torch.equal(g_in, g), "your function changed grad in place: leave the gradient as it is "
-                                          "(v = g on the first step must be a copy, g.clone())")
-            theta = new.detach().to(torch.float64).clone()
-            got.append(theta)
-        expected = _torch_sgd(theta0, grads, **hyper)
-        if _same(got, expected):
-            return
-        for flags, hint in _MOMENTUM_SLIPS:
-            if _same(got, momentum_variant(theta0, grads, **hyper, **flags)):
-                raise AssertionError(hint)
-        first_wrong = next(k for k, (a, b) in enumerate(zip(got, expected))
-                           if not torch.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True))
-        diff = (got[first_wrong] - expected[first_wrong]).abs().max().item()
-        raise AssertionError(
-            f"step {first_wrong + 1} differs from torch.optim.SGD (largest difference {diff:.2e}) with "
-            f"lr={hyper['lr']}, momentum={hyper['momentum']}, dampening={hyper['dampening']}: on the first step "
-            f"v = g, then v ← momentum · v + (1 − dampening) · g, and theta ← theta − lr · v"
-            + (" (your first step is right: check what you keep in `state`)" if first_wrong > 0 else ""))
+        theta0, grads, got = _step_through(fn, hyper, " (v = g on the first step must be a copy, g.clone())")
+        _diagnose(got, _torch_sgd(theta0, grads, **hyper), _MOMENTUM_SLIPS, momentum_variant, theta0, grads, hyper,
+                  "torch.optim.SGD", "on the first step v = g, then v ← momentum · v + (1 − dampening) · g, and "
+                  "theta ← theta − lr · v")
 
     return run_check("Exercise 3 (momentum's update)", check,
                      f"{_STEPS} steps equal torch.optim.SGD's with momentum and dampening")
@@ -354,35 +340,10 @@ def check_rmsprop_step(fn) -> bool:
             raise NotAttempted
         require(callable(fn), f"give a function rmsprop_step(theta, grad, state, lr, alpha, eps), got "
                               f"{type(fn).__name__}")
-        theta0, grads = _inputs()
         hyper = RMSPROP_HYPER
-        state: dict = {}
-        theta, got = theta0.clone(), []
-        for k, g in enumerate(grads):
-            g_in, theta_in = g.clone(), theta.clone()
-            new = fn(theta_in, g_in, state, hyper["lr"], hyper["alpha"], hyper["eps"])
-            if new is None:
-                raise NotAttempted if k == 0 and not state and torch.equal(theta_in, theta0) else AssertionError(
-                    "your function returned None: return the new theta (a new tensor, or theta updated in place)")
-            require(isinstance(new, torch.Tensor), f"return a tensor (the new theta), got {type(new).__name__}")
-            require(new.shape == theta0.shape, f"the new theta has shape {tuple(new.shape)}, expected "
-                                               f"{tuple(theta0.shape)} (the shape of theta)")
-            require(torch.equal(g_in, g), "your function changed grad in place: leave the gradient as it is")
-            theta = new.detach().to(torch.float64).clone()
-            got.append(theta)
-        expected = _torch_rmsprop(theta0, grads, **hyper)
-        if _same(got, expected):
-            return
-        for flags, hint in _RMSPROP_SLIPS:
-            if _same(got, rmsprop_variant(theta0, grads, **hyper, **flags)):
-                raise AssertionError(hint)
-        first_wrong = next(k for k, (a, b) in enumerate(zip(got, expected))
-                           if not torch.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True))
-        diff = (got[first_wrong] - expected[first_wrong]).abs().max().item()
-        raise AssertionError(
-            f"step {first_wrong + 1} differs from torch.optim.RMSprop (largest difference {diff:.2e}) with "
-            f"lr={hyper['lr']}, alpha={hyper['alpha']}, eps={hyper['eps']}: s starts at 0, "
-            f"s ← alpha · s + (1 − alpha) · g², then theta ← theta − lr · g / (sqrt(s) + eps)"
-            + (" (your first step is right: check what you keep in `state`)" if first_wrong > 0 else ""))
+        theta0, grads, got = _step_through(fn, hyper)
+        _diagnose(got, _torch_rmsprop(theta0, grads, **hyper), _RMSPROP_SLIPS, rmsprop_variant, theta0, grads,
+                  hyper, "torch.optim.RMSprop", "s starts at 0, s ← alpha · s + (1 − alpha) · g², then "
+                  "theta ← theta − lr · g / (sqrt(s) + eps)")
 
     return run_check("Exercise 4 (RMSprop's update)", check, f"{_STEPS} steps equal torch.optim.RMSprop's")
