@@ -52,6 +52,7 @@ import torch
 from torch import nn
 
 from course_lib import evaluate, fit, load_dataset, setup_notebook, show_source
+from course_lib.activations import dead_fraction as dead_fractions
 from course_lib.baseline import BASELINE, baseline_optimizer, load_baseline
 from course_lib.exercises import ex09 as ex
 from course_lib.models import reset_parameters
@@ -397,15 +398,10 @@ ctx.claim(spread["batch"][-1] / spread[None][-1], ">", 20, "with batch norm the 
 # %% {"tags": ["listing"]}
 @torch.no_grad()
 def dead_fraction(model, x):
-    """Fraction of the last hidden layer's ReLU units that output 0 for every input in x (eval mode)."""
-    relus = [m for m in model if isinstance(m, nn.ReLU)]
-    if not relus:
+    """Fraction of the last hidden layer's ReLU units that output 0 for every input in x (notebook 06's count)."""
+    if not any(isinstance(m, nn.ReLU) for m in model):
         return float("nan")
-    was_training = model.training
-    model.eval()
-    out = model[:list(model).index(relus[-1]) + 1](x)
-    model.train(was_training)
-    return (out == 0).all(dim=0).float().mean().item()
+    return list(dead_fractions(model, x, layer_types=(nn.ReLU,)).values())[-1]
 
 
 # %%
