@@ -161,6 +161,10 @@ class Callback:
     Order within one step: forward → ``extra_loss`` (add a term to the loss) → backward →
     ``on_after_backward`` (gradients ready: clip, inspect) → ``optimizer.step()`` →
     ``on_step_end`` (weights updated: project, schedule per step, stop early).
+
+    When training raises (a bad batch, ``KeyboardInterrupt``, a callback that aborts the run), ``fit``
+    calls ``on_exception(state, exc)`` on every callback instead of ``on_fit_end`` and then re-raises:
+    the place to remove hooks and close files that ``on_fit_start`` opened.
     """
 
     def on_fit_start(self, state: FitState) -> None: ...
@@ -170,13 +174,14 @@ class Callback:
     def on_step_end(self, state: FitState) -> None: ...
     def on_epoch_end(self, state: FitState) -> None: ...
     def on_fit_end(self, state: FitState) -> None: ...
+    def on_exception(self, state: FitState, exc: BaseException) -> None: ...
 
 
 class LambdaCallback(Callback):
     """A callback made of plain functions, e.g. ``LambdaCallback(on_after_backward=clip)``."""
 
     HOOKS = ("on_fit_start", "on_epoch_start", "extra_loss", "on_after_backward", "on_step_end",
-             "on_epoch_end", "on_fit_end")
+             "on_epoch_end", "on_fit_end", "on_exception")
 
     def __init__(self, **hooks: Callable[[FitState], Any]) -> None:
         unknown = set(hooks) - set(self.HOOKS)
@@ -600,6 +605,27 @@ def fit(model: nn.Module, train, val=None, *, epochs: int = 10, optimizer=None, 
 
     # ---- the epochs
     callbacks = list(callbacks)
+    try:
+        _run_epochs(model, train_batches, val, loss_fn, opt, callbacks, state, history, epochs, eval_train, dev, bar)
+    except BaseException as exc:
+        if bar is not None:
+            bar.close()
+        for cb in callbacks:
+            try:
+                cb.on_exception(state, exc)
+            except Exception as inner:  # keep the original error; say that the clean-up failed too
+                warnings.warn(f"{type(cb).__name__}.on_exception raised {inner!r} while handling {exc!r}",
+                              RuntimeWarning, stacklevel=2)
+        raise
+    if bar is not None:
+        bar.close()
+    for cb in callbacks:
+        cb.on_fit_end(state)
+    return history
+
+
+def _run_epochs(model, train_batches, val, loss_fn, opt, callbacks, state, history, epochs, eval_train, dev, bar):
+    """The epochs of :func:`fit`, from ``on_fit_start`` to the last ``on_epoch_end``."""
     for cb in callbacks:
         cb.on_fit_start(state)
     for _ in range(epochs):
@@ -633,11 +659,6 @@ def fit(model: nn.Module, train, val=None, *, epochs: int = 10, optimizer=None, 
         if bar is not None:
             bar.set_postfix({k: f"{v:.3g}" for k, v in state.logs.items() if k != "lr" and not math.isnan(v)})
             bar.update(1)
-    if bar is not None:
-        bar.close()
-    for cb in callbacks:
-        cb.on_fit_end(state)
-    return history
 
 
 def _diverged(history: History, epoch: int, step: int, lr: float) -> None:
@@ -646,4 +667,4 @@ def _diverged(history: History, epoch: int, step: int, lr: float) -> None:
         f"training stopped: the loss became NaN or infinite at epoch {epoch}, step {step} (learning rate {lr:g}). "
         f"Try a lower learning rate, gradient clipping (torch.nn.utils.clip_grad_norm_ in a callback), or check "
         f"the data and the loss for values that overflow. history.diverged is True; the metrics of this epoch "
-        f"are not recorded.", DivergenceWarning, stacklevel=3)
+        f"are not recorded.", DivergenceWarning, stacklevel=4)

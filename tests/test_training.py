@@ -117,6 +117,33 @@ def test_callback_hooks_run_in_order_and_can_stop(moons):
     assert len(h) == 1
 
 
+def test_on_exception_runs_instead_of_on_fit_end_when_training_raises(moons):
+    calls = []
+
+    class Aborts(Callback):
+        def on_epoch_end(self, s):
+            if s.epoch == 2:
+                raise KeyError("stop here")
+        def on_fit_end(self, s): calls.append("fit_end")
+        def on_exception(self, s, exc): calls.append(("exception", s.epoch, type(exc).__name__))
+
+    seen = []
+    with pytest.raises(KeyError, match="stop here"):
+        fit(mlp(2, [4], 2), moons.train, epochs=5, batch_size=100, seed=0,
+            callbacks=[Aborts(), LambdaCallback(on_exception=lambda s, exc: seen.append(str(exc)))])
+    assert calls == [("exception", 2, "KeyError")]
+    assert seen == ["'stop here'"]
+
+
+def test_a_failing_on_exception_warns_and_keeps_the_original_error(moons):
+    class Aborts(Callback):
+        def on_fit_start(self, s): raise ValueError("original")
+        def on_exception(self, s, exc): raise RuntimeError("clean-up failed")
+
+    with pytest.warns(RuntimeWarning, match="on_exception raised RuntimeError"), pytest.raises(ValueError, match="original"):
+        fit(mlp(2, [4], 2), moons.train, epochs=1, seed=0, callbacks=[Aborts()])
+
+
 def test_extra_loss_is_added_before_backward(moons):
     """A penalty of c·sum(w) adds exactly c to each weight's gradient."""
     torch.manual_seed(0)
