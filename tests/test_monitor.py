@@ -2,6 +2,7 @@
 when training raises), and the TensorBoard event files read back with TensorBoard's own reader."""
 
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -166,5 +167,4 @@ def test_bad_input():
     with pytest.raises(ValueError, match="existing folder"):
         read_events("/nonexistent/folder")
     with pytest.raises(ValueError, match="no layer the monitor watches"):
-        fit(nn.Sequential(nn.Bilinear(2, 2, 2)), (torch.ones(4, 2), torch.ones(4, 2)), epochs=1,
-            callbacks=[TrainingMonitor()], progress=False)
+        TrainingMonitor().on_fit_start(SimpleNamespace(model=nn.Sequential(nn.Bilinear(2, 2, 2)), step=0))
