@@ -31,7 +31,7 @@ def test_ex1_not_attempted_and_right(capsys):
 ])
 def test_ex1_wrong_answers(wrong, hint, capsys):
     v = ex13.check_initial_loss(wrong)
-    assert v.status == "wrong" and hint in v.message, v.message
+    assert v.status == "wrong" and v.message.startswith("[wrong]") and hint in v.message, v.message
 
 
 # ----------------------------------------------------------------- exercise 2
@@ -105,7 +105,7 @@ def test_ex2_not_attempted_and_right(capsys):
 ])
 def test_ex2_typical_slips(kwargs, hint):
     v = ex13.check_monitor(make_monitor(**kwargs))
-    assert v.status == "wrong" and hint in v.message, v.message
+    assert v.status == "wrong" and v.message.startswith("[wrong]") and hint in v.message, v.message
 
 
 def test_ex2_an_instance_instead_of_the_class():
