@@ -184,8 +184,7 @@ show_source(TrainingMonitor)
 
 # %%
 def alive(pid):
-    """Whether process `pid` still runs (on Windows, where os.kill(pid, 0) would stop it, assume it does)."""
-    if os.name == "nt":
+    if os.name == "nt":       # on Windows os.kill(pid, 0) would stop the process: assume it runs
         return True
     try:
         os.kill(pid, 0)
