@@ -33,7 +33,6 @@ if "google.colab" in sys.modules:
                    check=True)
     importlib.invalidate_caches()
 
-
 # %% [markdown]
 # ## Set-up
 # The **shared regularization baseline** of notebooks 02–05 (`course_lib.baseline`): 500 training digits of which 30 % carry a
